@@ -1,0 +1,11 @@
+"""Exceptions raised by the identity side; `server.errors` turns each into a status and a message."""
+
+from __future__ import annotations
+
+
+class IdentityError(Exception):
+    """Base for every error of the identity package; `details` are safe to show (no personal data)."""
+
+    def __init__(self, detail: str = "", **details: object) -> None:
+        super().__init__(detail or type(self).__name__)
+        self.details = details

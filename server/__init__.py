@@ -1,0 +1,1 @@
+"""The Litestar application of MPP Digital: HTTP, HTML, back office, catalog, applications."""

@@ -1,0 +1,65 @@
+"""create_app(): all wiring — routes, templates, static PWA, stores, the error table — in one place."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server.db import make_engine, session_provider
+from server.errors import handle_exception
+from server.health import healthz
+from server.observability import configure_logging, request_logging_middleware
+from server.settings import Settings
+from sync.couch import CouchClient
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def _pwa_routers(dist: Path) -> list:
+    """Hashed bundles are immutable; the shell files must be revalidated so updates are seen."""
+    return [
+        create_static_files_router(
+            path="/assets", directories=[dist / "assets"], name="pwa-assets", opt={"guard": "public"},
+            cache_control=CacheControlHeader(public=True, max_age=31536000, immutable=True),
+        ),
+        create_static_files_router(
+            path="/", directories=[dist], html_mode=True, name="pwa-shell", opt={"guard": "public"},
+            cache_control=CacheControlHeader(no_cache=True),
+        ),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging()
+    engine = make_engine(settings.database.url)
+    couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+
+    async def close_stores() -> None:
+        await couch.aclose()
+        await engine.dispose()
+
+    return Litestar(
+        route_handlers=[healthz, *_pwa_routers(settings.pwa_dir)],
+        state=State({"settings": settings, "engine": engine, "couch": couch}),
+        dependencies={"db_session": Provide(session_provider(engine))},
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        exception_handlers={Exception: handle_exception},
+        middleware=[request_logging_middleware],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, exclude=["/sync"]),
+        openapi_config=OpenAPIConfig(title="MPP Digital API", version="0.1.0", path="/api/docs"),
+        on_shutdown=[close_stores],
+        logging_config=None,  # server.observability configures logging (with PII masking)
+        debug=False,
+    )

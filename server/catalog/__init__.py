@@ -1,0 +1,1 @@
+"""The service catalog: regions (kabupaten/kota), their agencies and their standar pelayanan."""

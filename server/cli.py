@@ -1,0 +1,119 @@
+"""Command line: `python -m server run|serve|migrate|demo`.
+
+`run` is the one-machine development launcher behind `make run`: it fills in development
+defaults, starts the embedded PouchDB Server unless COUCHDB_URL is set, migrates, loads demo
+data and serves the app. `serve` is the production entry point: configuration from the
+environment only, no embedded server, no defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from server.settings import ROOT, ConfigError, Settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _prepare_stores(settings: Settings) -> None:
+    from server.db import make_engine, migrate
+    from server.demo import load_demo
+
+    migrate(settings.database.url)
+    if not settings.production:
+
+        async def demo() -> int:
+            engine = make_engine(settings.database.url)
+            try:
+                return await load_demo(engine)
+            finally:
+                await engine.dispose()
+
+        added = asyncio.run(demo())
+        if added:
+            print(f"Demo data loaded ({added} rows).")
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=settings.production,
+                server_header=False, timeout_graceful_shutdown=5)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from server.devenv import apply_defaults
+    from sync.embedded import EmbeddedCouch
+
+    if os.environ.get("MPP_ENV") == "production":
+        print("`run` is the development launcher; use `python -m server serve` in production.", file=sys.stderr)
+        return 2
+    var_dir = Path(os.environ.get("MPP_VAR_DIR", ROOT / "var"))
+    apply_defaults(os.environ, var_dir, args.port)
+    couch = None
+    if not os.environ.get("COUCHDB_URL"):
+        port = int(os.environ.get("COUCHDB_PORT", "0"))
+        print("Starting the embedded CouchDB-compatible server (PouchDB Server) on 127.0.0.1 …", flush=True)
+        couch = EmbeddedCouch(var_dir / "couch", os.environ["COUCHDB_USER"], os.environ["COUCHDB_PASSWORD"], port=port).start()
+        os.environ["COUCHDB_URL"] = couch.url
+    try:
+        settings = _settings_or_exit()
+        _prepare_stores(settings)
+        print(
+            "\nMPP Digital is running.\n"
+            f"  Open            {settings.web.public_origin}/\n"
+            f"  Health          {settings.web.public_origin}/healthz\n"
+            f"  API docs        {settings.web.public_origin}/api/docs\n"
+            f"  Data            {var_dir} (kept between runs; delete it to start over)\n"
+            "  Sign-in         passkeys; this build has no accounts yet, so the app opens without signing in.\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        _serve(settings, args.host, args.port)
+    finally:
+        if couch is not None:
+            couch.stop()
+            print("Stopped the embedded CouchDB-compatible server.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    _prepare_stores(settings)
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from server.db import migrate
+
+    migrate(_settings_or_exit().database.url)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="MPP Digital")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="development: defaults, embedded CouchDB, migrate, demo data, serve")
+    run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", help="production: configuration from the environment only")
+    serve.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    args = parser.parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,39 @@
+"""Demo data for one-machine runs: the MPP Digital pilot regions. Idempotent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.catalog.models import Region
+
+DATA = Path(__file__).resolve().parent / "catalog" / "data"
+
+
+def pilot_regions() -> list[Region]:
+    raw = json.loads((DATA / "pilot-regions.json").read_text(encoding="utf-8"))["regions"]
+    return [
+        Region(
+            code=r["code"],
+            name=r["name"],
+            kind="kota" if r["name"].startswith("Kota ") else "kabupaten",
+            province_code=r["code"][:2],
+            province_name=r["province"],
+        )
+        for r in raw
+    ]
+
+
+async def load_demo(engine: AsyncEngine) -> int:
+    """Insert what is missing; returns how many rows were added."""
+    added = 0
+    async with AsyncSession(engine) as session:
+        for region in pilot_regions():
+            if await session.get(Region, region.code) is None:
+                session.add(region)
+                added += 1
+        await session.commit()
+    return added

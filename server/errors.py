@@ -1,0 +1,115 @@
+"""The one error table: exception -> HTTP status + stable code; messages come from the catalogs.
+
+JSON callers get `{"code", "message", "details"}`; a browser asking for a page gets the same
+message in an HTML page. Unknown exceptions become a 500 with a reference number that is also
+logged, so a person can quote it without the log holding their data.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.response import Template
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
+from sqlalchemy.exc import OperationalError
+
+from server.i18n import message, negotiate
+from server.observability import mask
+from sync.errors import CouchUnavailable
+
+log = logging.getLogger("mpp.errors")
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    code: str
+
+
+# Most specific first is not needed: the handler walks each exception's MRO.
+ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
+    ValidationException: ErrorSpec(400, "request.invalid"),
+    NotAuthorizedException: ErrorSpec(401, "http.unauthorized"),
+    PermissionDeniedException: ErrorSpec(403, "http.forbidden"),
+    NotFoundException: ErrorSpec(404, "http.not_found"),
+    MethodNotAllowedException: ErrorSpec(405, "http.method_not_allowed"),
+    TooManyRequestsException: ErrorSpec(429, "http.too_many_requests"),
+    CouchUnavailable: ErrorSpec(503, "store.couch_unavailable"),
+    OperationalError: ErrorSpec(503, "store.sql_unavailable"),
+}
+
+_GENERIC_BY_STATUS = {
+    400: "http.bad_request",
+    401: "http.unauthorized",
+    403: "http.forbidden",
+    404: "http.not_found",
+    405: "http.method_not_allowed",
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE: "http.too_large",
+    429: "http.too_many_requests",
+}
+
+_MACHINE_PREFIXES = ("/api/", "/sync/", "/blobs/", "/healthz")
+
+
+def lookup(exc: BaseException) -> ErrorSpec | None:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        return ErrorSpec(exc.status_code, _GENERIC_BY_STATUS.get(exc.status_code, "http.bad_request"))
+    return None
+
+
+def _details(exc: BaseException) -> dict:
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        # field-level problems only; never echo the submitted values back
+        return {"fields": [{"key": e.get("key"), "source": e.get("source")} for e in exc.extra if isinstance(e, dict)]}
+    details = getattr(exc, "details", None)
+    return dict(details) if isinstance(details, dict) else {}
+
+
+def wants_html(request: Request) -> bool:
+    if request.url.path.startswith(_MACHINE_PREFIXES):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def handle_exception(request: Request, exc: Exception) -> Response:
+    spec = lookup(exc)
+    lang = negotiate(request.headers.get("accept-language"))
+    headers: dict[str, str] = {}
+    if spec is None:
+        ref = secrets.token_hex(4)
+        log.error("unhandled %s on %s %s (ref %s)", type(exc).__name__, request.method, mask(request.url.path), ref,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        spec, body_msg, details = ErrorSpec(500, "server.error"), message("server.error", lang, ref=ref), {"ref": ref}
+    else:
+        body_msg, details = message(spec.code, lang, **_details(exc)), _details(exc)
+        if isinstance(exc, HTTPException) and exc.headers:
+            headers.update(exc.headers)
+    if wants_html(request):
+        return Template(
+            template_name="error.html.j2",
+            context={"status": spec.status, "code": spec.code, "message": body_msg, "lang": lang},
+            status_code=spec.status,
+            headers=headers,
+        )
+    return Response(
+        {"code": spec.code, "message": body_msg, "details": details},
+        status_code=spec.status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
