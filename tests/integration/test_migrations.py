@@ -1,0 +1,40 @@
+"""The same migrations and demo data on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import inspect
+
+from server.db import make_engine, migrate
+from server.demo import load_demo
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_migrations_create_the_schema_and_are_repeatable(sql_url):
+    migrate(sql_url)  # second run: nothing to do, no error
+
+    async def tables():
+        engine = make_engine(sql_url)
+        async with engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        await engine.dispose()
+        return set(names)
+
+    assert {"region", "alembic_version"} <= run(tables())
+
+
+def test_demo_data_loads_the_pilot_regions_once(sql_url):
+    async def load_twice():
+        engine = make_engine(sql_url)
+        try:
+            return await load_demo(engine), await load_demo(engine)
+        finally:
+            await engine.dispose()
+
+    first, second = run(load_twice())
+    assert first == 21
+    assert second == 0
