@@ -38,9 +38,6 @@ pwa: $(PWA_STAMP) ## build the PWA into pwa/dist
 run: setup ## set up, migrate, load demo data and serve on http://localhost:8000
 	$(PYTHON) -m server run
 
-worker: setup ## run the background worker alone (ingest, publisher)
-	$(PYTHON) -m server worker
-
 system-deps: ## Chromium and PostgreSQL for the tests (apt-get, when root)
 	@need=""; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
@@ -55,6 +52,7 @@ system-deps: ## Chromium and PostgreSQL for the tests (apt-get, when root)
 	fi
 
 test: setup system-deps ## set up and run unit, integration (SQLite + PostgreSQL) and e2e tests
+	node --test tests/unit/js/
 	$(PYTHON) -m pytest tests/unit tests/integration tests/e2e
 
 test-unit: setup ## only the unit tests
@@ -66,4 +64,4 @@ bench: setup system-deps ## run the measurements in tests/bench and write var/be
 clean: ## remove build output (keeps var/, your data)
 	rm -rf pwa/dist
 
-.PHONY: help setup pwa run worker system-deps test test-unit bench clean
+.PHONY: help setup pwa run system-deps test test-unit bench clean
