@@ -36,6 +36,9 @@ const jsEntry = outputs.find((f) => /^main-.*\.js$/.test(f));
 const cssEntry = outputs.find((f) => /^app-.*\.css$/.test(f));
 
 cpSync(join(here, 'public'), dist, { recursive: true });
+// PouchDB's browser build is a classic script, loaded on first use by src/data/db.js
+mkdirSync(join(dist, 'vendor'), { recursive: true });
+cpSync(join(here, '..', 'node_modules', 'pouchdb', 'dist', 'pouchdb.min.js'), join(dist, 'vendor', 'pouchdb.min.js'));
 writeFileSync(
   join(dist, 'index.html'),
   readFileSync(join(src, 'index.html'), 'utf8').replace('%JS%', jsEntry).replace('%CSS%', cssEntry),

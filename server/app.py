@@ -14,11 +14,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
 from server.errors import handle_exception
 from server.health import healthz
 from server.observability import configure_logging, request_logging_middleware
 from server.settings import Settings
+from server.syncgw.routes import catalog_proxy, sync_root
 from sync.couch import CouchClient
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, CatalogApi, CatalogPages, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch}),
         dependencies={"db_session": Provide(session_provider(engine))},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -28,15 +28,18 @@ def _settings_or_exit() -> Settings:
 def _prepare_stores(settings: Settings) -> None:
     from server.db import make_engine, migrate
     from server.demo import load_demo
+    from sync.couch import CouchClient
 
     migrate(settings.database.url)
     if not settings.production:
 
         async def demo() -> int:
             engine = make_engine(settings.database.url)
+            couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
             try:
-                return await load_demo(engine)
+                return await load_demo(engine, couch)
             finally:
+                await couch.aclose()
                 await engine.dispose()
 
         added = asyncio.run(demo())

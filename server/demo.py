@@ -1,4 +1,5 @@
-"""Demo data for one-machine runs: the MPP Digital pilot regions. Idempotent."""
+"""Demo data for one-machine runs: the MPP Digital pilot regions with their agencies and the
+39 seeded services, all enabled and published. Idempotent: a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.catalog.models import Region
+from server.catalog.service import CatalogService
+from sync.couch import CouchClient
 
 DATA = Path(__file__).resolve().parent / "catalog" / "data"
 
@@ -27,13 +30,18 @@ def pilot_regions() -> list[Region]:
     ]
 
 
-async def load_demo(engine: AsyncEngine) -> int:
-    """Insert what is missing; returns how many rows were added."""
+async def load_demo(engine: AsyncEngine, couch: CouchClient | None = None) -> int:
+    """Insert what is missing and make sure every region's catalog is on CouchDB; returns rows added."""
     added = 0
-    async with AsyncSession(engine) as session:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
         for region in pilot_regions():
             if await session.get(Region, region.code) is None:
                 session.add(region)
                 added += 1
         await session.commit()
+        catalog = CatalogService(session, couch)
+        added += await catalog.seed_services()
+        for region in pilot_regions():
+            added += await catalog.seed_region(region)
+            await catalog.push_region(region.code)
     return added

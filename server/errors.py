@@ -25,9 +25,10 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from sqlalchemy.exc import OperationalError
 
+from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
 from server.i18n import message, negotiate
 from server.observability import mask
-from sync.errors import CouchUnavailable
+from sync.errors import BodyTooLarge, CouchUnavailable, MethodRefused, NotReplicable, PathInvalid, ReadOnly
 
 log = logging.getLogger("mpp.errors")
 
@@ -47,6 +48,16 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     MethodNotAllowedException: ErrorSpec(405, "http.method_not_allowed"),
     TooManyRequestsException: ErrorSpec(429, "http.too_many_requests"),
     CouchUnavailable: ErrorSpec(503, "store.couch_unavailable"),
+    PathInvalid: ErrorSpec(400, "sync.path_invalid"),
+    NotReplicable: ErrorSpec(404, "sync.not_found"),
+    ReadOnly: ErrorSpec(403, "sync.read_only"),
+    MethodRefused: ErrorSpec(405, "sync.method_not_allowed"),
+    BodyTooLarge: ErrorSpec(413, "sync.too_large"),
+    RegionNotFound: ErrorSpec(404, "catalog.region_not_found"),
+    ServiceNotFound: ErrorSpec(404, "catalog.service_not_found"),
+    ServiceNotOffered: ErrorSpec(404, "catalog.service_not_offered"),
+    SpecInconsistent: ErrorSpec(422, "catalog.spec_inconsistent"),
+    InvalidOverride: ErrorSpec(400, "catalog.invalid_override"),
     OperationalError: ErrorSpec(503, "store.sql_unavailable"),
 }
 

@@ -1,5 +1,5 @@
 """Imports every table so that `SQLModel.metadata` (and Alembic) sees the whole schema."""
 
-from server.catalog.models import Region
+from server.catalog.models import Agency, Region, RegionDay, RegionService, Service, ServiceVersion
 
-__all__ = ["Region"]
+__all__ = ["Agency", "Region", "RegionDay", "RegionService", "Service", "ServiceVersion"]

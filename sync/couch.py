@@ -7,6 +7,7 @@ It speaks the CouchDB 3 HTTP API (opaque `seq` strings, `_bulk_get`, `_revs_diff
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import httpx
 
@@ -52,3 +53,67 @@ class CouchClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    # --- databases and documents (service admin) -------------------------------------------
+
+    async def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise CouchUnavailable(f"CouchDB at {self.url} is unreachable: {type(exc).__name__}") from exc
+
+    async def ensure_db(self, name: str, security: dict | None = None) -> bool:
+        """Create `name` unless it exists; set `_security` (admins only by default). True if created."""
+        r = await self._request("PUT", f"/{quote(name, safe='')}")
+        if r.status_code not in (201, 202, 412):
+            raise CouchUnavailable(f"could not create database ({r.status_code})")
+        sec = security or {"admins": {"names": [], "roles": ["_admin"]}, "members": {"names": [], "roles": ["_admin"]}}
+        r2 = await self._request("PUT", f"/{quote(name, safe='')}/_security", json=sec)
+        if r2.status_code >= 400:
+            raise CouchUnavailable(f"could not set database security ({r2.status_code})")
+        return r.status_code in (201, 202)
+
+    async def get_doc(self, db: str, doc_id: str) -> dict | None:
+        r = await self._request("GET", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}")
+        if r.status_code == 404:
+            return None
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not read a document ({r.status_code})")
+        return r.json()
+
+    async def all_docs(self, db: str, keys: list[str] | None = None, include_docs: bool = True) -> list[dict]:
+        params = {"include_docs": "true" if include_docs else "false"}
+        path = f"/{quote(db, safe='')}/_all_docs"
+        r = await (self._request("POST", path, params=params, json={"keys": keys}) if keys is not None
+                   else self._request("GET", path, params=params))
+        if r.status_code == 404:
+            return []
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not list documents ({r.status_code})")
+        return [row for row in r.json()["rows"] if "error" not in row]
+
+    async def bulk_docs(self, db: str, docs: list[dict]) -> list[dict]:
+        """Write docs in one request; returns CouchDB's per-doc results (conflicts included)."""
+        if not docs:
+            return []
+        r = await self._request("POST", f"/{quote(db, safe='')}/_bulk_docs", json={"docs": docs})
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not write documents ({r.status_code})")
+        return r.json()
+
+    async def upsert_docs(self, db: str, docs: list[dict]) -> int:
+        """Write each doc unless the stored one already has the same content; returns how many changed."""
+        existing = {row["id"]: row.get("doc") for row in await self.all_docs(db, [d["_id"] for d in docs])}
+        changed = []
+        for doc in docs:
+            old = existing.get(doc["_id"])
+            if old is not None:
+                if {k: v for k, v in old.items() if k != "_rev"} == doc:
+                    continue
+                doc = {**doc, "_rev": old["_rev"]}
+            changed.append(doc)
+        results = await self.bulk_docs(db, changed)
+        failed = [r for r in results if "error" in r]
+        if failed:
+            raise CouchUnavailable(f"{len(failed)} documents were not written ({failed[0].get('error')})")
+        return len(changed)

@@ -96,3 +96,15 @@ def live_server(couch: EmbeddedCouch, tmp_path_factory: pytest.TempPathFactory) 
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium") or None
+
+
+@pytest.fixture
+def fresh_couch(couch: EmbeddedCouch) -> EmbeddedCouch:
+    """The session's PouchDB Server with every database of earlier tests removed."""
+    import httpx
+
+    auth = (couch.user, couch.password)
+    for name in httpx.get(couch.url + "/_all_dbs", auth=auth, timeout=10).json():
+        if not name.startswith("_"):
+            httpx.delete(f"{couch.url}/{name}", auth=auth, timeout=10)
+    return couch

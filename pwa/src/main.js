@@ -1,7 +1,9 @@
-// The app shell: renders without the network once the service worker has precached it.
+// The app shell and its screens; renders without the network once the service worker has
+// precached it. Screens are addressed by the hash, so only "/" needs to be cached.
 import { t, currentLang, setLang } from './i18n.js';
 import { h } from './ui/dom.js';
 import { registerServiceWorker } from './sw-register.js';
+import { chosenRegion, renderRegionPicker } from './ui/regions.js';
 
 const app = document.getElementById('app');
 const net = document.getElementById('net');
@@ -12,26 +14,44 @@ function showNetwork() {
   net.classList.toggle('offline', !online);
 }
 
+function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
 function renderHome() {
-  document.documentElement.lang = currentLang();
+  const region = chosenRegion();
   app.replaceChildren(
     h('h1', {}, t('app.title')),
     h('p', { class: 'muted' }, t('app.tagline')),
     h('section', { class: 'card', id: 'offline-ready' }, h('p', {}, t('home.offline_ready'))),
-    h('p', {}, h('a', { class: 'button', href: '/wilayah' }, t('home.services'))),
+    h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
     h('p', {}, h('button', {
       class: 'secondary', type: 'button',
-      onclick: () => { setLang(currentLang() === 'id' ? 'en' : 'id'); render(); },
+      onclick: () => { setLang(currentLang() === 'id' ? 'en' : 'id'); showNetwork(); route(); },
     }, t('lang.switch'))),
   );
 }
 
-function render() {
-  showNetwork();
-  renderHome();
+async function route() {
+  document.documentElement.lang = currentLang();
+  const [, screen, ...args] = (location.hash || '#/').slice(1).split('/');
+  try {
+    if (screen === 'wilayah') await renderRegionPicker(app, navigate);
+    else if (screen === 'layanan' && args[0]) await (await import('./ui/services.js')).renderServices(app, args[0]);
+    else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
+    else renderHome();
+  } catch (err) {
+    console.error(err);
+    app.replaceChildren(h('h1', {}, t('error.title')), h('p', { class: 'card' }, t('error.screen')),
+      h('p', {}, h('a', { href: '#/' }, t('error.home'))));
+  }
+  app.focus({ preventScroll: true });
 }
 
 window.addEventListener('online', showNetwork);
 window.addEventListener('offline', showNetwork);
-render();
+window.addEventListener('hashchange', route);
+showNetwork();
+route();
 registerServiceWorker(document.getElementById('update'));

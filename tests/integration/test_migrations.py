@@ -24,10 +24,11 @@ def test_migrations_create_the_schema_and_are_repeatable(sql_url):
         await engine.dispose()
         return set(names)
 
-    assert {"region", "alembic_version"} <= run(tables())
+    assert {"region", "agency", "service", "regionservice", "serviceversion", "regionday", "alembic_version"} <= run(tables())
 
 
 def test_demo_data_loads_the_pilot_regions_once(sql_url):
+    """21 regions, 3 agencies each, 39 services each published once; nothing the second time."""
     async def load_twice():
         engine = make_engine(sql_url)
         try:
@@ -36,5 +37,5 @@ def test_demo_data_loads_the_pilot_regions_once(sql_url):
             await engine.dispose()
 
     first, second = run(load_twice())
-    assert first == 21
+    assert first == 21 + 39 + 21 * (3 + 39)
     assert second == 0

@@ -1,0 +1,36 @@
+"""A device pulls its region's catalog once, then opens service forms with no signal at all."""
+
+from __future__ import annotations
+
+from tests.e2e.test_offline_shell import visit_until_controlled
+
+
+def test_catalog_pull_then_offline_form_with_working_conditions(page, context, live_server):
+    visit_until_controlled(page, live_server.url)
+    page.goto(live_server.url + "/#/wilayah")
+    page.locator("[data-region='21.71']").click()
+    page.wait_for_function("document.querySelector('#service-count')?.textContent.startsWith('39 layanan')", timeout=30000)
+    assert "diperbarui" in page.locator("#catalog-status").inner_text()
+
+    context.set_offline(True)
+    page.reload()
+    page.goto(live_server.url + "/#/ajukan/21.71/nakes-sip-bidan")
+    page.wait_for_selector("[data-field='jenis_permohonan']")
+    assert page.locator("h1").inner_text() == "Surat Izin Praktik (SIP) Bidan"
+    assert page.locator("[data-field]").count() == 14
+
+    skp = page.locator("[data-requirement='bukti_kecukupan_skp']")
+    previous = page.locator("[data-requirement='sip_sebelumnya']")
+    assert skp.is_hidden() and previous.is_hidden()
+    page.select_option("#f-jenis_permohonan", "perpanjangan")
+    assert skp.is_visible()
+    page.select_option("#f-urutan_sip", "2")
+    assert previous.is_visible()
+    page.select_option("#f-jenis_permohonan", "baru")
+    assert skp.is_hidden()
+
+    page.fill("#f-nik", "12345")
+    assert "16" in page.locator("#f-nik-msg").inner_text()
+    page.get_by_role("button", name="Periksa isian").click()
+    assert page.locator("#form-check").inner_text().startswith("Masih ada")
+    assert "Luring" in page.locator("#net").inner_text()
