@@ -9,3 +9,11 @@ class IdentityError(Exception):
     def __init__(self, detail: str = "", **details: object) -> None:
         super().__init__(detail or type(self).__name__)
         self.details = details
+
+
+class RegistryUnavailable(IdentityError):
+    """The population registry did not answer (timeout, refused, broken reply): try again later.
+
+    Never a verdict about the person: callers keep the person's input and say the check is
+    postponed, not that their data is wrong. `details` name the adapter only, never a NIK.
+    """
