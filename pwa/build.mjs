@@ -31,6 +31,18 @@ const app = await build({
   logLevel: 'warning',
 });
 
+// back-office pages are server-rendered; their small script keeps a stable name
+await build({
+  entryPoints: [join(src, 'backoffice.js')],
+  outfile: join(dist, 'backoffice.js'),
+  bundle: true,
+  format: 'esm',
+  target: ['chrome90', 'safari15', 'firefox90'],
+  minify: production,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 const outputs = Object.keys(app.metafile.outputs).map((p) => relative(join(dist, 'assets'), p));
 const jsEntry = outputs.find((f) => /^main-.*\.js$/.test(f));
 const cssEntry = outputs.find((f) => /^app-.*\.css$/.test(f));
@@ -54,7 +66,7 @@ function walk(dir) {
 // Hashed bundles carry their revision in the name; every other file gets a content hash.
 const precache = walk(dist)
   .map((path) => '/' + relative(dist, path))
-  .filter((url) => !url.endsWith('.map') && url !== '/sw.js' && !url.includes('/maskable-'))
+  .filter((url) => !url.endsWith('.map') && url !== '/sw.js' && url !== '/backoffice.js' && !url.includes('/maskable-'))
   .sort()
   .map((url) => (url.startsWith('/assets/')
     ? { url, revision: null }

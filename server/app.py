@@ -5,8 +5,9 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
@@ -14,6 +15,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from identity.crypto import PiiCipher
+from identity.passkeys import PasskeyConfig
+from identity.registry import LocalRegistry
+from server.accounts.guards import authorize
+from server.accounts.pages import StaffPages
+from server.accounts.routes import IdentityApi
+from server.accounts.sessions import session_config, session_store
 from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
 from server.errors import handle_exception
@@ -47,20 +55,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     engine = make_engine(settings.database.url)
     couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+    passkey_config = PasskeyConfig(rp_id=settings.web.rp_id, rp_name="MPP Digital", origins=[settings.web.public_origin])
 
     async def close_stores() -> None:
         await couch.aclose()
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, CatalogApi, CatalogPages, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
-        state=State({"settings": settings, "engine": engine, "couch": couch}),
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
+        state=State({"settings": settings, "engine": engine, "couch": couch, "pii": PiiCipher(settings.pii_key),
+                     "registry": LocalRegistry(engine), "passkeys": passkey_config}),
+        stores={"sessions": session_store(settings)},
+        guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         exception_handlers={Exception: handle_exception},
-        middleware=[request_logging_middleware],
+        middleware=[request_logging_middleware, session_config(settings).middleware],
+        # HTML forms (back office, admin) carry a CSRF token; the JSON API and sync routes are
+        # protected by SameSite=Strict session cookies and their own checks instead.
+        csrf_config=CSRFConfig(secret=settings.web.secret_key, cookie_secure=settings.web.secure_cookies, cookie_samesite="strict",
+                               cookie_name="mpp_csrf", header_name="x-csrftoken", exclude=["/api/", "/sync", "/blobs/", "/healthz"]),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, exclude=["/sync"]),
-        openapi_config=OpenAPIConfig(title="MPP Digital API", version="0.1.0", path="/api/docs"),
+        openapi_config=OpenAPIConfig(title="MPP Digital API", version="0.1.0",
+                                     openapi_router=Router(path="/api/docs", route_handlers=[], opt={"guard": "public"})),
         on_shutdown=[close_stores],
         logging_config=None,  # server.observability configures logging (with PII masking)
         debug=False,

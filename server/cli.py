@@ -47,6 +47,23 @@ def _prepare_stores(settings: Settings) -> None:
             print(f"Demo data loaded ({added} rows).")
 
 
+def _demo_resident(settings: Settings) -> str:
+    from identity.synthetic import sample_resident
+    from server.db import make_engine
+
+    async def pick():
+        engine = make_engine(settings.database.url)
+        try:
+            return await sample_resident(engine, "21.71")
+        finally:
+            await engine.dispose()
+
+    r = asyncio.run(pick())
+    if r is None:
+        return "(no synthetic residents loaded)"
+    return f"NIK {r.nik}, {r.full_name}, lahir {r.birth_place} {r.birth_date:%d-%m-%Y}"
+
+
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
@@ -80,7 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Health          {settings.web.public_origin}/healthz\n"
             f"  API docs        {settings.web.public_origin}/api/docs\n"
             f"  Data            {var_dir} (kept between runs; delete it to start over)\n"
-            "  Sign-in         passkeys; this build has no accounts yet, so the app opens without signing in.\n"
+            f"  Sign in         passkeys. Enrol as a synthetic resident of the demo register, e.g.\n"
+            f"                  {_demo_resident(settings)}\n"
+            f"                  Back office: .venv/bin/python -m server create-admin --name 'Admin Batam' --region 21.71\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -106,6 +125,28 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """The first admin: prints a one-time enrolment link (24 h) for a passkey."""
+    from server.accounts.admin import AdminSetupError, create_first_admin
+
+    if not os.environ.get("MPP_ENV") == "production":
+        from server.devenv import apply_defaults
+
+        apply_defaults(os.environ, Path(os.environ.get("MPP_VAR_DIR", ROOT / "var")))
+        os.environ.setdefault("COUCHDB_URL", "http://127.0.0.1:5984")  # not used by this command
+    settings = _settings_or_exit()
+    from server.db import migrate
+
+    migrate(settings.database.url)
+    try:
+        link = asyncio.run(create_first_admin(settings, name=args.name, role=args.role, region=args.region))
+    except AdminSetupError as exc:
+        print(f"Cannot create the admin: {exc}", file=sys.stderr)
+        return 2
+    print(f"Enrolment link for {args.name} ({args.role}{' ' + args.region if args.region else ''}), valid 24 hours, single use:\n  {link}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="MPP Digital")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,5 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    admin = sub.add_parser("create-admin", help="create the first region admin or national monitor; prints an enrolment link")
+    admin.add_argument("--name", required=True, help="the person's name")
+    admin.add_argument("--role", choices=["region_admin", "national_monitor"], default="region_admin")
+    admin.add_argument("--region", help="Kemendagri code of the region, e.g. 21.71 (region_admin only)")
+    admin.set_defaults(func=cmd_create_admin)
     args = parser.parse_args(argv)
     return args.func(args)

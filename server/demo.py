@@ -1,5 +1,6 @@
 """Demo data for one-machine runs: the MPP Digital pilot regions with their agencies and the
-39 seeded services, all enabled and published. Idempotent: a second run adds nothing."""
+39 seeded services, all enabled and published, and synthetic residents in the stand-in
+population register. Idempotent: a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from identity.synthetic import load_synthetic
 from server.catalog.models import Region
 from server.catalog.service import CatalogService
 from sync.couch import CouchClient
 
 DATA = Path(__file__).resolve().parent / "catalog" / "data"
+DEMO_FAMILIES = 50  # per region: a few thousand synthetic residents in all
 
 
 def pilot_regions() -> list[Region]:
@@ -44,4 +47,6 @@ async def load_demo(engine: AsyncEngine, couch: CouchClient | None = None) -> in
         for region in pilot_regions():
             added += await catalog.seed_region(region)
             await catalog.push_region(region.code)
+    # the population register's stand-in: synthetic families in every demo region
+    added += await load_synthetic(engine, [r.code for r in pilot_regions()], DEMO_FAMILIES)
     return added

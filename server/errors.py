@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from urllib.parse import quote
 from dataclasses import dataclass
 
 from litestar import MediaType, Request, Response
@@ -21,10 +22,43 @@ from litestar.exceptions import (
     TooManyRequestsException,
     ValidationException,
 )
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from sqlalchemy.exc import OperationalError
 
+from identity.accounts import (
+    AccountNotFound,
+    AlreadyEnrolled,
+    CodeInvalid,
+    EnrollmentExpired,
+    IdentityNotMatched,
+    LastPasskey,
+    NikInvalid,
+    NotSignedIn,
+    PhoneNumberInvalid,
+    ReauthRequired,
+    RoleInvalid,
+    SessionRevoked,
+    TooManyAttempts,
+)
+from identity.errors import RegistryUnavailable
+from identity.passkey_errors import (
+    CeremonyTypeMismatch,
+    ChallengeExpired,
+    ChallengeMissing,
+    ChallengeWrongCeremony,
+    CredentialLocked,
+    OriginMismatch,
+    PasskeyInvalid,
+    RpIdMismatch,
+    SignCountRegression,
+    SignatureInvalid,
+    UnknownCredential,
+    UserHandleMismatch,
+    UserPresenceMissing,
+    UserVerificationMissing,
+)
+from server.accounts.guards import ForeignOrigin, GuardUndeclared, RoleRequired
 from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
 from server.i18n import message, negotiate
 from server.observability import mask
@@ -53,6 +87,37 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ReadOnly: ErrorSpec(403, "sync.read_only"),
     MethodRefused: ErrorSpec(405, "sync.method_not_allowed"),
     BodyTooLarge: ErrorSpec(413, "sync.too_large"),
+    NikInvalid: ErrorSpec(400, "identity.nik_invalid"),
+    IdentityNotMatched: ErrorSpec(400, "identity.not_matched"),
+    AlreadyEnrolled: ErrorSpec(409, "identity.already_enrolled"),
+    PhoneNumberInvalid: ErrorSpec(400, "identity.phone_invalid"),
+    TooManyAttempts: ErrorSpec(429, "identity.too_many_attempts"),
+    EnrollmentExpired: ErrorSpec(400, "identity.enrollment_expired"),
+    CodeInvalid: ErrorSpec(400, "identity.code_invalid"),
+    NotSignedIn: ErrorSpec(401, "auth.required"),
+    SessionRevoked: ErrorSpec(401, "auth.session_revoked"),
+    ReauthRequired: ErrorSpec(403, "auth.reauth_required"),
+    LastPasskey: ErrorSpec(409, "identity.last_passkey"),
+    AccountNotFound: ErrorSpec(404, "identity.account_not_found"),
+    RoleInvalid: ErrorSpec(400, "identity.role_invalid"),
+    GuardUndeclared: ErrorSpec(403, "auth.undeclared"),
+    RoleRequired: ErrorSpec(403, "auth.forbidden"),
+    ForeignOrigin: ErrorSpec(403, "auth.foreign_origin"),
+    RegistryUnavailable: ErrorSpec(503, "identity.registry_unavailable"),
+    ChallengeMissing: ErrorSpec(400, "passkey.challenge_missing"),
+    ChallengeExpired: ErrorSpec(400, "passkey.challenge_expired"),
+    ChallengeWrongCeremony: ErrorSpec(400, "passkey.wrong_ceremony"),
+    CeremonyTypeMismatch: ErrorSpec(400, "passkey.wrong_ceremony"),
+    OriginMismatch: ErrorSpec(400, "passkey.origin_mismatch"),
+    RpIdMismatch: ErrorSpec(400, "passkey.rp_mismatch"),
+    UserPresenceMissing: ErrorSpec(400, "passkey.presence_missing"),
+    UserVerificationMissing: ErrorSpec(400, "passkey.verification_missing"),
+    UnknownCredential: ErrorSpec(401, "passkey.unknown"),
+    UserHandleMismatch: ErrorSpec(401, "passkey.unknown"),
+    SignatureInvalid: ErrorSpec(401, "passkey.signature_invalid"),
+    SignCountRegression: ErrorSpec(401, "passkey.cloned"),
+    CredentialLocked: ErrorSpec(401, "passkey.locked"),
+    PasskeyInvalid: ErrorSpec(400, "passkey.invalid"),
     RegionNotFound: ErrorSpec(404, "catalog.region_not_found"),
     ServiceNotFound: ErrorSpec(404, "catalog.service_not_found"),
     ServiceNotOffered: ErrorSpec(404, "catalog.service_not_offered"),
@@ -111,7 +176,11 @@ def handle_exception(request: Request, exc: Exception) -> Response:
         body_msg, details = message(spec.code, lang, **_details(exc)), _details(exc)
         if isinstance(exc, HTTPException) and exc.headers:
             headers.update(exc.headers)
+        if spec.status == 429 and isinstance(details.get("minutes"), int):
+            headers["Retry-After"] = str(details["minutes"] * 60)
     if wants_html(request):
+        if spec.code in ("auth.required", "auth.session_revoked") and request.url.path.startswith("/backoffice"):
+            return Redirect(f"/backoffice/masuk?next={quote(request.url.path)}")
         return Template(
             template_name="error.html.j2",
             context={"status": spec.status, "code": spec.code, "message": body_msg, "lang": lang},

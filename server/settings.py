@@ -81,6 +81,7 @@ class Settings:
     var_dir: Path
     pii_key: str = field(repr=False)
     pwa_dir: Path = ROOT / "pwa" / "dist"
+    session_redis_url: str | None = None  # production: sessions shared by every replica
 
     @property
     def production(self) -> bool:
@@ -119,4 +120,5 @@ class Settings:
             var_dir=var_dir,
             pii_key=need("PII_KEY"),
             pwa_dir=Path(env.get("MPP_PWA_DIR") or ROOT / "pwa" / "dist"),
+            session_redis_url=env.get("SESSION_REDIS_URL") or None,
         )

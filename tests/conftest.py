@@ -78,9 +78,10 @@ def settings(sql_url: str, couch: EmbeddedCouch, tmp_path: Path) -> Settings:
 def client(settings: Settings):
     from litestar.testing import TestClient
 
+    from server.accounts.sessions import session_config
     from server.app import create_app
 
-    with TestClient(app=create_app(settings)) as test_client:
+    with TestClient(app=create_app(settings), session_config=session_config(settings)) as test_client:
         yield test_client
 
 

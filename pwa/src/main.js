@@ -4,6 +4,7 @@ import { t, currentLang, setLang } from './i18n.js';
 import { h } from './ui/dom.js';
 import { registerServiceWorker } from './sw-register.js';
 import { chosenRegion, renderRegionPicker } from './ui/regions.js';
+import { refreshAccount, rememberedAccount } from './ui/account.js';
 
 const app = document.getElementById('app');
 const net = document.getElementById('net');
@@ -19,11 +20,24 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
+function accountCard(account) {
+  if (account) {
+    return h('section', { class: 'card', id: 'account' },
+      h('p', {}, t('home.signed_in_as', { name: account.name })),
+      h('p', {}, h('a', { href: '#/perangkat' }, t('home.my_devices'))));
+  }
+  return h('section', { class: 'card', id: 'account' },
+    h('p', {}, t('home.sign_in_why')),
+    h('p', {}, h('a', { class: 'button', href: '#/masuk' }, t('signin.title')), ' ', h('a', { href: '#/daftar' }, t('enroll.title'))));
+}
+
 function renderHome() {
   const region = chosenRegion();
+  const account = rememberedAccount();
   app.replaceChildren(
     h('h1', {}, t('app.title')),
     h('p', { class: 'muted' }, t('app.tagline')),
+    accountCard(account),
     h('section', { class: 'card', id: 'offline-ready' }, h('p', {}, t('home.offline_ready'))),
     h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
     h('p', {}, h('button', {
@@ -37,7 +51,12 @@ async function route() {
   document.documentElement.lang = currentLang();
   const [, screen, ...args] = (location.hash || '#/').slice(1).split('/');
   try {
+    const account = await import('./ui/account.js');
     if (screen === 'wilayah') await renderRegionPicker(app, navigate);
+    else if (screen === 'daftar') account.renderEnroll(app, navigate);
+    else if (screen === 'kode') account.renderCode(app, navigate);
+    else if (screen === 'masuk') account.renderSignIn(app, navigate);
+    else if (screen === 'perangkat') await account.renderDevices(app, navigate);
     else if (screen === 'layanan' && args[0]) await (await import('./ui/services.js')).renderServices(app, args[0]);
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else renderHome();
@@ -54,4 +73,6 @@ window.addEventListener('offline', showNetwork);
 window.addEventListener('hashchange', route);
 showNetwork();
 route();
+// who is signed in, checked quietly when online; the device's copy serves offline
+refreshAccount().then(() => { if (!location.hash || location.hash === '#/') renderHome(); });
 registerServiceWorker(document.getElementById('update'));

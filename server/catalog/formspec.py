@@ -32,6 +32,7 @@ from typing import Any, Literal as TypeLiteral, get_args
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, StrictFloat, StrictInt, StrictStr, model_validator
 
+from identity.phone import PHONE_PATTERN
 from server.catalog import conditions
 from server.catalog.conditions import ConditionSyntaxError
 
@@ -70,7 +71,6 @@ MIME_LABELS = {"image/jpeg": "JPG", "image/png": "PNG", "image/webp": "WEBP", "a
 
 NIK_PATTERN = r"^[0-9]{16}$"
 KK_PATTERN = NIK_PATTERN
-PHONE_PATTERN = r"^(\+62|62|0)8[1-9][0-9]{6,11}$"  # Indonesian mobile numbers
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 EMAIL_MAX_LENGTH = 254  # RFC 5321 §4.5.3.1.3 path limit, less the angle brackets
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

@@ -6,6 +6,9 @@ app so forms open with no signal (the device keeps the replication checkpoint on
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import AsyncIterator
+
 from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 from litestar.response import Stream
@@ -26,12 +29,40 @@ async def _proxy(request: Request, decision: Decision, body_limit: int) -> Respo
     upstream = await forward(request.app.state.couch, request.method, decision.upstream_path,
                              request.scope["query_string"].decode("latin-1"), request.headers.items(), content)
     headers = dict(upstream.headers)
+    body = upstream.body
+    if _compressible(request, decision.upstream_path) and upstream.status == 200:
+        body = gzip_stream(body)
+        headers["content-encoding"] = "gzip"
+        headers["vary"] = "Accept-Encoding"
     if request.method == "HEAD":
         if upstream.content_length:
             headers["content-length"] = upstream.content_length
         await upstream.body.aclose()
         return Response(b"", status_code=upstream.status, headers=headers)
-    return Stream(upstream.body, status_code=upstream.status, headers=headers)
+    return Stream(body, status_code=upstream.status, headers=headers)
+
+
+def _compressible(request: Request, upstream_path: str) -> bool:
+    """One-shot replies are gzipped (a catalog pull shrinks ~20×); live feeds never are, since
+    compression buffers them until they end."""
+    if "gzip" not in request.headers.get("accept-encoding", "") or request.method == "HEAD":
+        return False
+    last = upstream_path.rsplit("/", 1)[-1]
+    if last in ("_bulk_get", "_all_docs"):
+        return True
+    return last == "_changes" and "feed" not in request.query_params
+
+
+async def gzip_stream(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip container
+    try:
+        async for chunk in body:
+            out = compressor.compress(chunk)
+            if out:
+                yield out
+        yield compressor.flush()
+    finally:
+        await body.aclose()
 
 
 def _raw_tail(request: Request, prefix: str) -> str:

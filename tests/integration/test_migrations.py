@@ -28,7 +28,8 @@ def test_migrations_create_the_schema_and_are_repeatable(sql_url):
 
 
 def test_demo_data_loads_the_pilot_regions_once(sql_url):
-    """21 regions, 3 agencies each, 39 services each published once; nothing the second time."""
+    """21 regions, 3 agencies each, 39 services each published once, the synthetic residents;
+    nothing the second time."""
     async def load_twice():
         engine = make_engine(sql_url)
         try:
@@ -37,5 +38,10 @@ def test_demo_data_loads_the_pilot_regions_once(sql_url):
             await engine.dispose()
 
     first, second = run(load_twice())
-    assert first == 21 + 39 + 21 * (3 + 39)
+    from identity.synthetic import generate_residents
+    from server.demo import DEMO_FAMILIES, pilot_regions
+
+    residents = len(generate_residents([r.code for r in pilot_regions()], DEMO_FAMILIES))
+    assert residents > 2000
+    assert first == 21 + 39 + 21 * (3 + 39) + residents
     assert second == 0

@@ -1,0 +1,89 @@
+"""Authorization: every route declares who may call it (`opt={"guard": ...}`), one app-wide guard
+enforces it, and a route that declares nothing is refused (deny by default).
+
+Policies:
+  public            anyone
+  signed_in         any signed-in account
+  citizen           a citizen account
+  staff             any staff role
+  officer           field_officer or agency_operator (in-person checks at the counter or in the field)
+  field_officer, agency_operator, region_admin, national_monitor
+Region-scoped roles must hold their grant in the region named by the route's `code` parameter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from identity.accounts import Identity, NotSignedIn, SessionRevoked, load_identity
+from identity.errors import IdentityError
+
+POLICIES = {"public", "signed_in", "citizen", "staff", "officer", "field_officer", "agency_operator", "region_admin", "national_monitor"}
+REGION_SCOPED = {"field_officer", "agency_operator", "region_admin", "officer"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class GuardUndeclared(IdentityError):
+    """A route without a declared guard: refused until someone states who may call it."""
+
+
+class RoleRequired(IdentityError):
+    """Signed in, but without the role (or not in the region) this route needs."""
+
+
+class ForeignOrigin(IdentityError):
+    """A state-changing request sent from another site."""
+
+
+async def current_identity(connection: ASGIConnection) -> Identity | None:
+    """The caller's identity, loaded once per request from the server-side session."""
+    state = connection.scope.setdefault("state", {})
+    if "identity" in state:
+        return state["identity"]
+    data = connection.scope.get("session") or {}
+    who = None
+    if data.get("account") and data.get("device"):
+        async with AsyncSession(connection.app.state.engine, expire_on_commit=False) as session:
+            try:
+                who = await load_identity(session, data["account"], data["device"], datetime.fromisoformat(data["auth_at"]))
+            except SessionRevoked:
+                connection.scope["session"] = {}  # forget it; the device signs in again, local data stays
+                state["identity"] = None
+                raise
+    state["identity"] = who
+    return who
+
+
+def _allowed(who: Identity, policy: str, region: str | None) -> bool:
+    if policy == "signed_in":
+        return True
+    if policy == "citizen":
+        return who.kind == "citizen"
+    if policy == "staff":
+        return who.kind == "staff" and bool(who.grants)
+    roles = ("field_officer", "agency_operator") if policy == "officer" else (policy,)
+    scope = region if policy in REGION_SCOPED else None
+    return any(who.has_role(role, region_code=scope) for role in roles)
+
+
+async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    if connection.scope["method"] == "OPTIONS":
+        return  # Litestar's automatic OPTIONS answers list the allowed methods and touch no data
+    policy = handler.opt.get("guard")
+    if policy not in POLICIES:
+        raise GuardUndeclared(route=handler.handler_name)
+    if connection.scope["method"] in UNSAFE:
+        origin = connection.headers.get("origin")
+        if origin and origin != connection.app.state.settings.web.public_origin and origin != "null":
+            raise ForeignOrigin()
+    if policy == "public":
+        return
+    who = await current_identity(connection)
+    if who is None:
+        raise NotSignedIn()
+    if not _allowed(who, policy, connection.path_params.get("code")):
+        raise RoleRequired(policy=policy)
