@@ -22,6 +22,7 @@ from server.accounts.guards import authorize
 from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
 from server.accounts.sessions import session_config, session_store
+from server.backoffice.catalog_admin import CatalogAdmin
 from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
 from server.errors import handle_exception
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config}),
         stores={"sessions": session_store(settings)},

@@ -279,6 +279,37 @@ class CatalogService:
         finally:
             self.couch = couch
 
+    # --- region admin (back office) ------------------------------------------------------------
+
+    async def enable(self, region_code: str, service_id: str, by: str = "system") -> ServiceVersion:
+        """Offer a service; one never published is published first, and stays off if that is refused."""
+        rs = await self._region_service(region_code, service_id)
+        if rs.current_version is None:
+            couch, self.couch = self.couch, None  # set_enabled pushes once, below
+            try:
+                await self.publish(region_code, service_id, by=by)
+            finally:
+                self.couch = couch
+        await self.set_enabled(region_code, service_id, True)
+        return await self.current(region_code, service_id)
+
+    async def current_versions(self, region_code: str) -> dict[str, ServiceVersion]:
+        """The version in force of every service the region has published, enabled or not."""
+        stmt = (
+            select(ServiceVersion)
+            .join(RegionService, (RegionService.region_code == ServiceVersion.region_code)
+                  & (RegionService.service_id == ServiceVersion.service_id)
+                  & (RegionService.current_version == ServiceVersion.version))
+            .where(ServiceVersion.region_code == region_code)
+        )
+        return {v.service_id: v for v in (await self.session.exec(stmt)).all()}
+
+    async def unpublished(self, region_code: str) -> set[str]:
+        """Services whose next publication would differ from the version in force."""
+        current = await self.current_versions(region_code)
+        return {service.id for service, rs in await self.region_services(region_code)
+                if rs is not None and service.id in current and effective_content(service, rs.overrides) != current[service.id].content}
+
 
 def _search_text(content: dict[str, Any]) -> str:
     parts = [content.get("name_id", ""), content.get("name_en", ""), content.get("short_name") or "", content.get("category", ""),
