@@ -1,0 +1,108 @@
+"""SQL side of the application path: what the ingest worker made of the person's drafts, the
+outbox the publisher turns into `status:` docs, and the worker's checkpoints.
+
+Exactly-once rests on two keys: a submission is `(draft_id, submission_id)` (unique), and an
+application is one per draft (`draft_id` unique) — a resend after "perlu perbaikan" is a new
+submission of the same application, so the tracking number stays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from identity.models import utcnow
+
+APPLICATION_STATES = ("received", "in_process", "needs_revision", "approved", "rejected")
+UNLOCKED_STATES = ("needs_revision",)  # the person may edit and send again
+
+
+class Application(SQLModel, table=True):
+    """One application, made from a person's draft; its state is what the agency decided so far."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: str = Field(max_length=48, unique=True)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=32)
+    region_code: str = Field(foreign_key="region.code", index=True, max_length=5)
+    service_id: str = Field(max_length=60, index=True)
+    service_version: int
+    tracking_number: str = Field(max_length=32, unique=True)  # MPP-2171-2026-000123
+    state: str = Field(default="received", max_length=20, index=True)
+    submission_id: str = Field(max_length=36)  # the submission the current values came from
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_date: date | None = None  # SLA in working days from the day it was received
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """Every "Kirim" the server has seen, valid or not — the idempotency record."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "submission_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: str = Field(max_length=48, index=True)
+    submission_id: str = Field(max_length=36)
+    db_name: str = Field(max_length=80)
+    rev: str = Field(max_length=80)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    outcome: str = Field(max_length=10)  # "accepted" | "invalid"
+    errors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkflowStep(SQLModel, table=True):
+    """One step of the service's procedure for one application, owned by an agency."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    position: int
+    name: str = Field(max_length=200)
+    agency_kind: str = Field(max_length=40)
+    state: str = Field(default="open", max_length=10)  # "open" | "waiting" | "done"
+    opened_at: datetime | None = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class ApplicationEvent(SQLModel, table=True):
+    """The application's history, as the person sees it in the status doc."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    state: str = Field(max_length=20)
+    note: str = Field(default="", max_length=500)
+    by: str = Field(default="system", max_length=32)  # account id of the staff member, or "system"
+
+
+class Outbox(SQLModel, table=True):
+    """A status doc to write into a person's database; written in the same transaction as the change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    db_name: str = Field(max_length=80)
+    draft_id: str = Field(max_length=48, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)
+
+
+class IngestCursor(SQLModel, table=True):
+    """Where the ingest worker is in one person's database, and whether it changed since."""
+
+    db_name: str = Field(primary_key=True, max_length=80)
+    since: str = Field(default="0", max_length=200)  # CouchDB's seq, opaque
+    marks: int = 0  # bumped by the gateway on every accepted write; the worker clears what it saw
+    seen_marks: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TrackingSequence(SQLModel, table=True):
+    """The last tracking number given per region and year."""
+
+    region_code: str = Field(primary_key=True, max_length=5)
+    year: int = Field(primary_key=True)
+    last: int = 0
