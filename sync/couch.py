@@ -35,6 +35,7 @@ class CouchClient:
             headers={"Accept-Encoding": "identity"},
             transport=transport,
         )
+        self._validation_safe: bool | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -50,6 +51,18 @@ class CouchClient:
         body = r.json()
         vendor = body.get("vendor", {}).get("name") or ("PouchDB Server" if "express-pouchdb" in body else "CouchDB")
         return CouchInfo(vendor=vendor, version=str(body.get("version", "unknown")))
+
+    async def runs_validation_on_replication(self) -> bool:
+        """Whether `validate_doc_update` may be installed without breaking replication.
+
+        Apache CouchDB: yes. PouchDB Server (embedded, development and tests): no — its
+        validation plugin replaces an incoming doc's `_revisions` with the stored one's before
+        writing, so every `new_edits: false` update of an existing doc is silently dropped
+        (answered 201, nothing stored). There the gateway's own checks are the only guard.
+        """
+        if self._validation_safe is None:
+            self._validation_safe = "pouchdb" not in (await self.info()).vendor.lower()
+        return self._validation_safe
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -91,6 +104,19 @@ class CouchClient:
         if r.status_code >= 400:
             raise CouchUnavailable(f"could not list documents ({r.status_code})")
         return [row for row in r.json()["rows"] if "error" not in row]
+
+    async def changes(self, db: str, since: str, limit: int) -> dict | None:
+        """One page of `_changes` with the winning revision of each doc; None when `db` does not exist.
+
+        `since` and the answer's `last_seq` are opaque (integers on PouchDB Server, strings on CouchDB 3).
+        """
+        params = {"since": since, "limit": str(limit), "include_docs": "true", "style": "all_docs"}
+        r = await self._request("GET", f"/{quote(db, safe='')}/_changes", params=params)
+        if r.status_code == 404:
+            return None
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not read changes ({r.status_code})")
+        return r.json()
 
     async def bulk_docs(self, db: str, docs: list[dict]) -> list[dict]:
         """Write docs in one request; returns CouchDB's per-doc results (conflicts included)."""

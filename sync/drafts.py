@@ -18,8 +18,10 @@ Two kinds of documents:
     {"_id": "status:3f0c…", "type": "status", "draft_id": "draft:3f0c…",
      "submission_id": "<uuid>",                   # the submission this status answers
      "state": "received" | "invalid" | "in_process" | "needs_revision" | "approved" | "rejected",
-     "tracking_number": "MPP-2171-2026-000123" | null,   # null only when invalid
-     "errors": {"field_id": "Indonesian sentence", …},   # only when invalid
+     "tracking_number": "MPP-2171-2026-000123" | null,   # may be null when invalid (a first send)
+     "errors": {"field_id": "Indonesian sentence", …},   # only when invalid; keys starting with
+                                                         # "_" (_service, _region, _draft) are about
+                                                         # the draft as a whole, not one field
      "message": "Indonesian sentence for the person", "next_step": "what to do now",
      "history": [{"at": "…Z", "state": "received", "note": "…"}, …],
      "updated_at": "…Z"}

@@ -37,3 +37,63 @@ class MethodRefused(SyncRefused):
 
 class BodyTooLarge(SyncRefused):
     """The request body is over the route's limit."""
+
+
+class ServerOnly(SyncRefused):
+    """Only the server may do this: design docs, `_security`, queries, compaction, purging,
+    creating or deleting a database."""
+
+
+class QueryRefused(SyncRefused):
+    """A query parameter a device has no use for (another feed kind, a design-doc filter)."""
+
+
+class BodyInvalid(SyncRefused):
+    """The request body is not the JSON this request needs."""
+
+
+class DocRefused(SyncRefused):
+    """Base for a document a device may not write; `code` is the stable code of `sync.drafts`."""
+
+    code = "sync.doc_refused"
+
+
+class DocInvalid(DocRefused):
+    code = "sync.doc_invalid"
+
+
+class DocTooLarge(DocRefused):
+    code = "sync.doc_too_large"
+
+
+class ServerOwned(DocRefused):
+    """`status:*` docs are written by the server only."""
+
+    code = "sync.server_owned"
+
+
+class DocNotAllowed(DocRefused):
+    """Devices write `draft:<uuid>` docs and nothing else."""
+
+    code = "sync.doc_not_allowed"
+
+
+class AttachmentRefused(DocRefused):
+    """Photos go up through `/blobs/`; a draft only references them."""
+
+    code = "sync.attachment_refused"
+
+
+class FieldNotAllowed(DocRefused):
+    code = "sync.field_not_allowed"
+
+
+class DraftLocked(DocRefused):
+    """The server holds an application for this draft; only its own submission may be resent."""
+
+    code = "sync.draft_locked"
+
+
+DOC_REFUSALS: dict[str, type[DocRefused]] = {
+    cls.code: cls for cls in (DocInvalid, DocTooLarge, ServerOwned, DocNotAllowed, AttachmentRefused, FieldNotAllowed, DraftLocked)
+}

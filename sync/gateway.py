@@ -11,6 +11,7 @@ Access decisions are not made here — see `sync.access`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
@@ -67,3 +68,70 @@ async def forward(couch: CouchClient, method: str, upstream_path: str, query_str
 
     kept = {k: v for k, v in response.headers.items() if k.lower() not in DROP_RESPONSE}
     return Upstream(response.status_code, kept, body(), response.headers.get("content-length"))
+
+
+# --- design docs stay on the server ------------------------------------------------------------
+# A person's database holds `_design/mpp` (its validation function); devices must never pull
+# it, so it is taken out of `_changes` and `_all_docs` answers on the way back.
+
+DESIGN_PREFIX = "_design/"
+
+
+def _is_design_row(row: object) -> bool:
+    return isinstance(row, dict) and str(row.get("id", "")).startswith(DESIGN_PREFIX)
+
+
+async def hide_design_rows(body: AsyncIterator[bytes], key: str) -> AsyncIterator[bytes]:
+    """For one JSON answer (`_changes` normal or longpoll: `results`; `_all_docs`: `rows`).
+
+    The answer is held until complete; each heartbeat that arrives meanwhile goes out as a
+    newline, which is leading whitespace to the JSON parser, so longpoll keeps its connection
+    alive exactly as without the gateway.
+    """
+    held = bytearray()
+    try:
+        async for chunk in body:
+            held += chunk
+            if not chunk.strip():
+                yield b"\n"
+    finally:
+        await body.aclose()
+    if DESIGN_PREFIX.encode() not in held:
+        yield bytes(held)
+        return
+    try:
+        answer = json.loads(bytes(held))
+        rows = answer[key]
+    except (ValueError, KeyError, TypeError):
+        yield bytes(held)  # not the shape we know (an error body): pass it on untouched
+        return
+    kept = [row for row in rows if not _is_design_row(row)]
+    answer[key] = kept
+    if key == "rows" and isinstance(answer.get("total_rows"), int):
+        answer["total_rows"] -= len(rows) - len(kept)
+    yield json.dumps(answer, separators=(",", ":")).encode() + b"\n"
+
+
+async def hide_design_lines(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """For `_changes?feed=continuous`: one change per line, heartbeats are empty lines."""
+    pending = b""
+    try:
+        async for chunk in body:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            out = b"".join(line + b"\n" for line in lines if not _design_line(line))
+            if out:
+                yield out
+        if pending and not _design_line(pending):
+            yield pending
+    finally:
+        await body.aclose()
+
+
+def _design_line(line: bytes) -> bool:
+    if DESIGN_PREFIX.encode() not in line:
+        return False
+    try:
+        return _is_design_row(json.loads(line))
+    except ValueError:
+        return False

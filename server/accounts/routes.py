@@ -3,6 +3,7 @@ verification, staff. Each handler states its guard; the rules live in `identity.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import AccountService, Identity
 from identity.models import Account, Device
 from server.accounts.guards import current_identity
+from sync.errors import CouchUnavailable
+
+log = logging.getLogger("mpp.identity")
 
 
 async def provide_accounts(db_session: NamedDependency[AsyncSession], request: Request) -> AccountService:
@@ -31,6 +35,15 @@ def sign_in(request: Request, account: Account, device: Device) -> None:
     from identity.models import utcnow
 
     request.set_session({"account": account.id, "device": device.id, "auth_at": utcnow().isoformat()})
+
+
+async def _prepare_userdb(request: Request, account_id: str) -> None:
+    """The person's own sync database, ready before the app first replicates. If CouchDB is
+    down, enrolment still succeeds: `/sync/me` creates the database on first use."""
+    try:
+        await request.app.state.userdbs.ensure(account_id)
+    except CouchUnavailable:
+        log.warning("sync database not prepared at enrolment; it will be made on first sync", exc_info=True)
 
 
 def account_out(account: Account, who: Identity | None = None) -> dict[str, Any]:
@@ -122,6 +135,8 @@ class IdentityApi(Controller):
         """Public: store the new passkey and sign this device in; recovery codes are shown once."""
         enrolled = await accounts.finish_enrollment(request.session, data.credential, request.headers.get("user-agent", ""))
         sign_in(request, enrolled.account, enrolled.device)
+        if enrolled.account.kind == "citizen":
+            await _prepare_userdb(request, enrolled.account.id)
         return {"account": account_out(enrolled.account), "recovery_codes": enrolled.recovery_codes}
 
     @post("/login/start", opt={"guard": "public"}, status_code=200)
