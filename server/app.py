@@ -22,6 +22,7 @@ from server.accounts.guards import authorize
 from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
 from server.accounts.sessions import session_config, session_store
+from server.applications.stub import ApplicationStub
 from server.backoffice.catalog_admin import CatalogAdmin
 from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
@@ -29,8 +30,9 @@ from server.errors import handle_exception
 from server.health import healthz
 from server.observability import configure_logging, request_logging_middleware
 from server.settings import Settings
-from server.syncgw.routes import catalog_proxy, sync_root
+from server.syncgw.routes import catalog_proxy, me_proxy, sync_elsewhere, sync_root
 from sync.couch import CouchClient
+from sync.userdb import UserDbs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -63,8 +65,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, sync_root, catalog_proxy, *_pwa_routers(settings.pwa_dir)],
-        state=State({"settings": settings, "engine": engine, "couch": couch, "pii": PiiCipher(settings.pii_key),
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationStub, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *_pwa_routers(settings.pwa_dir)],
+        state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config}),
         stores={"sessions": session_store(settings)},
         guards=[authorize],

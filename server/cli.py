@@ -1,9 +1,10 @@
-"""Command line: `python -m server run|serve|migrate|demo`.
+"""Command line: `python -m server run|serve|worker|migrate|create-admin`.
 
 `run` is the one-machine development launcher behind `make run`: it fills in development
 defaults, starts the embedded PouchDB Server unless COUCHDB_URL is set, migrates, loads demo
-data and serves the app. `serve` is the production entry point: configuration from the
-environment only, no embedded server, no defaults.
+data, starts the worker as a child process and serves the app. `serve` is the production entry
+point: configuration from the environment only, no embedded server, no defaults. `worker` runs
+ingest and the status publisher (production runs it as its own process, as many as needed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -73,6 +75,22 @@ def _serve(settings: Settings, host: str, port: int) -> None:
                 server_header=False, timeout_graceful_shutdown=5)
 
 
+def _start_worker() -> subprocess.Popen:
+    """The worker as a child process with the same environment; it stops with the server."""
+    return subprocess.Popen([sys.executable, "-m", "server", "worker"], env=os.environ.copy())
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()  # after Ctrl-C it has its own SIGINT already; either ends the current batch
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    print("Stopped the worker.")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from server.devenv import apply_defaults
     from sync.embedded import EmbeddedCouch
@@ -83,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     var_dir = Path(os.environ.get("MPP_VAR_DIR", ROOT / "var"))
     apply_defaults(os.environ, var_dir, args.port)
     couch = None
+    worker = None
     if not os.environ.get("COUCHDB_URL"):
         port = int(os.environ.get("COUCHDB_PORT", "0"))
         print("Starting the embedded CouchDB-compatible server (PouchDB Server) on 127.0.0.1 …", flush=True)
@@ -91,6 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = _settings_or_exit()
         _prepare_stores(settings)
+        worker = _start_worker()
         print(
             "\nMPP Digital is running.\n"
             f"  Open            {settings.web.public_origin}/\n"
@@ -105,6 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         _serve(settings, args.host, args.port)
     finally:
+        if worker is not None:
+            _stop_worker(worker)
         if couch is not None:
             couch.stop()
             print("Stopped the embedded CouchDB-compatible server.")
@@ -115,6 +137,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     _prepare_stores(settings)
     _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Ingest submitted drafts and publish status docs until SIGTERM or SIGINT."""
+    from server.applications.validation import CatalogRules
+    from server.db import make_engine
+    from server.observability import configure_logging
+    from sync.couch import CouchClient
+    from sync.worker import Worker
+
+    settings = _settings_or_exit()
+    configure_logging()
+
+    async def work() -> None:
+        engine = make_engine(settings.database.url)
+        couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+        try:
+            await Worker(engine, couch, CatalogRules(), poll_seconds=args.poll, sweep_seconds=args.sweep,
+                         batch_size=args.batch).run_until_signalled()
+        finally:
+            await couch.aclose()
+            await engine.dispose()
+
+    asyncio.run(work())
     return 0
 
 
@@ -158,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="ingest submitted drafts and publish status docs (stops on SIGTERM/SIGINT)")
+    worker.add_argument("--poll", type=float, default=float(os.environ.get("WORKER_POLL_SECONDS", "0.5")),
+                        help="seconds to wait when there is nothing to do (default 0.5)")
+    worker.add_argument("--sweep", type=float, default=float(os.environ.get("WORKER_SWEEP_SECONDS", "60")),
+                        help="seconds between sweeps of every person's database (default 60)")
+    worker.add_argument("--batch", type=int, default=100, help="changes read (and committed) at once per database (default 100)")
+    worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     admin = sub.add_parser("create-admin", help="create the first region admin or national monitor; prints an enrolment link")
     admin.add_argument("--name", required=True, help="the person's name")

@@ -62,7 +62,26 @@ from server.accounts.guards import ForeignOrigin, GuardUndeclared, RoleRequired
 from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
 from server.i18n import message, negotiate
 from server.observability import mask
-from sync.errors import BodyTooLarge, CouchUnavailable, MethodRefused, NotReplicable, PathInvalid, ReadOnly
+from sync.errors import (
+    AttachmentRefused,
+    BodyInvalid,
+    BodyTooLarge,
+    CouchUnavailable,
+    DocInvalid,
+    DocNotAllowed,
+    DocRefused,
+    DocTooLarge,
+    DraftLocked,
+    FieldNotAllowed,
+    MethodRefused,
+    NotReplicable,
+    PathInvalid,
+    QueryRefused,
+    ReadOnly,
+    ServerOnly,
+    ServerOwned,
+)
+from sync.tracking import ApplicationNotFound, TransitionRefused
 
 log = logging.getLogger("mpp.errors")
 
@@ -87,6 +106,17 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ReadOnly: ErrorSpec(403, "sync.read_only"),
     MethodRefused: ErrorSpec(405, "sync.method_not_allowed"),
     BodyTooLarge: ErrorSpec(413, "sync.too_large"),
+    ServerOnly: ErrorSpec(403, "sync.server_only"),
+    QueryRefused: ErrorSpec(400, "sync.query_refused"),
+    BodyInvalid: ErrorSpec(400, "sync.body_invalid"),
+    DocRefused: ErrorSpec(403, "sync.doc_refused"),
+    DocInvalid: ErrorSpec(400, "sync.doc_invalid"),
+    DocTooLarge: ErrorSpec(413, "sync.doc_too_large"),
+    ServerOwned: ErrorSpec(403, "sync.server_owned"),
+    DocNotAllowed: ErrorSpec(403, "sync.doc_not_allowed"),
+    AttachmentRefused: ErrorSpec(403, "sync.attachment_refused"),
+    FieldNotAllowed: ErrorSpec(403, "sync.field_not_allowed"),
+    DraftLocked: ErrorSpec(403, "sync.draft_locked"),
     NikInvalid: ErrorSpec(400, "identity.nik_invalid"),
     IdentityNotMatched: ErrorSpec(400, "identity.not_matched"),
     AlreadyEnrolled: ErrorSpec(409, "identity.already_enrolled"),
@@ -123,6 +153,8 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ServiceNotOffered: ErrorSpec(404, "catalog.service_not_offered"),
     SpecInconsistent: ErrorSpec(422, "catalog.spec_inconsistent"),
     InvalidOverride: ErrorSpec(400, "catalog.invalid_override"),
+    ApplicationNotFound: ErrorSpec(404, "application.not_found"),
+    TransitionRefused: ErrorSpec(400, "application.transition_refused"),
     OperationalError: ErrorSpec(503, "store.sql_unavailable"),
 }
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from identity.models import utcnow
 
 APPLICATION_STATES = ("received", "in_process", "needs_revision", "approved", "rejected")
 UNLOCKED_STATES = ("needs_revision",)  # the person may edit and send again
+SUBMISSION_OUTCOMES = ("accepted", "invalid", "ignored")  # ignored: sent while the application was locked
 
 
 class Application(SQLModel, table=True):
@@ -49,7 +50,7 @@ class Submission(SQLModel, table=True):
     db_name: str = Field(max_length=80)
     rev: str = Field(max_length=80)
     application_id: int | None = Field(default=None, foreign_key="application.id")
-    outcome: str = Field(max_length=10)  # "accepted" | "invalid"
+    outcome: str = Field(max_length=10)  # see SUBMISSION_OUTCOMES
     errors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(default_factory=utcnow)
 
@@ -81,17 +82,25 @@ class ApplicationEvent(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """A status doc to write into a person's database; written in the same transaction as the change."""
 
+    # the publisher asks only for pending rows, oldest first
+    __table_args__ = (Index("ix_outbox_pending", "id", sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),)
+
     id: int | None = Field(default=None, primary_key=True)
     db_name: str = Field(max_length=80)
     draft_id: str = Field(max_length=48, index=True)
     created_at: datetime = Field(default_factory=utcnow)
-    done_at: datetime | None = Field(default=None, index=True)
+    done_at: datetime | None = None
     attempts: int = 0
+    next_attempt_at: datetime | None = None  # after a failed write: not before then
     last_error: str | None = Field(default=None, max_length=200)
 
 
 class IngestCursor(SQLModel, table=True):
     """Where the ingest worker is in one person's database, and whether it changed since."""
+
+    # the worker polls for marked databases; with one row per person it must not scan them all
+    __table_args__ = (Index("ix_ingestcursor_pending", "updated_at", sqlite_where=text("marks > seen_marks"),
+                            postgresql_where=text("marks > seen_marks")),)
 
     db_name: str = Field(primary_key=True, max_length=80)
     since: str = Field(default="0", max_length=200)  # CouchDB's seq, opaque

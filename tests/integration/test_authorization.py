@@ -32,6 +32,8 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/backoffice/keluar$", {"signed_in"}),
     (r"^/backoffice$", {"staff"}),
     (r"^/backoffice/wilayah/\{code:str\}/katalog", {"region_admin"}),
+    (r"^/api/wilayah/\{code:str\}/permohonan", {"agency_operator"}),
+    (r"^/sync/me(/|$)", {"citizen"}),  # the person's own database
     (r"^/sync", {"public"}),  # the catalog is public and read-only; the gateway checks each database itself
     (r"^/(assets/|\{file_path:path\}$|$)", {"public"}),
 ]
@@ -46,11 +48,13 @@ ALLOWED = {
     "staff": {"field_officer", "agency_operator", "region_admin", "admin_other_region", "national_monitor"},
     "officer": {"field_officer", "agency_operator"},
     "region_admin": {"region_admin"},
+    "agency_operator": {"agency_operator"},
     "national_monitor": {"national_monitor"},
 }
 
 PARAMS = {"code": "21.71", "service_id": "adminduk-kk", "version": "1", "credential_id": "tidak-ada", "device_id": "tidak-ada",
-          "day": "2026-08-18", "rest": "_all_docs", "file_path": "index.html", "path": "openapi.json"}
+          "day": "2026-08-18", "rest": "_all_docs", "file_path": "index.html", "path": "openapi.json",
+          "tracking_number": "MPP-2171-2026-000001"}
 
 
 def routes(app: Litestar) -> list[tuple[str, str, str | None]]:

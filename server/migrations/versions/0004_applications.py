@@ -26,6 +26,10 @@ def upgrade() -> None:
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('db_name')
     )
+    with op.batch_alter_table('ingestcursor', schema=None) as batch_op:
+        batch_op.create_index('ix_ingestcursor_pending', ['updated_at'], unique=False,
+                              sqlite_where=sa.text('marks > seen_marks'), postgresql_where=sa.text('marks > seen_marks'))
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('db_name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -33,12 +37,14 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('done_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_done_at'), ['done_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_draft_id'), ['draft_id'], unique=False)
+        batch_op.create_index('ix_outbox_pending', ['id'], unique=False,
+                              sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
 
     op.create_table('trackingsequence',
     sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
@@ -143,9 +149,12 @@ def downgrade() -> None:
     op.drop_table('application')
     op.drop_table('trackingsequence')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending')
         batch_op.drop_index(batch_op.f('ix_outbox_draft_id'))
-        batch_op.drop_index(batch_op.f('ix_outbox_done_at'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('ingestcursor', schema=None) as batch_op:
+        batch_op.drop_index('ix_ingestcursor_pending')
+
     op.drop_table('ingestcursor')
     # ### end Alembic commands ###

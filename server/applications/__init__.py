@@ -1,0 +1,1 @@
+"""Applications (permohonan): the catalog's rules for ingest, and the agency's side of an application."""

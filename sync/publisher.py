@@ -1,0 +1,242 @@
+"""Publisher: what the server decided goes back to the person as a `status:<uuid>` doc.
+
+Every change to an application (and every submission, valid or not) leaves an `Outbox` row in
+the same SQL transaction. The publisher builds the status doc of each pending draft from SQL
+alone — so the same rows always give the same doc — writes it into the person's database as
+the service admin, and marks the rows done only once CouchDB has acknowledged the write. A
+crash in between writes the same doc again, which is skipped as unchanged. Several rows for
+one draft collapse into one write of the latest state.
+
+Several workers: on PostgreSQL the pending rows are taken with `FOR UPDATE SKIP LOCKED` and
+each draft with a transaction-scoped advisory lock, so two workers never write one status doc
+at once and the one that writes later also read later (no older state over a newer one). On
+SQLite run one worker (`make run` starts one).
+
+Texts are Indonesian: the device shows them as they are, also offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import or_, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from identity.models import utcnow
+from sync.couch import CouchClient
+from sync.drafts import status_id
+from sync.errors import CouchUnavailable
+from sync.ingest import account_of
+from sync.models import Application, ApplicationEvent, Outbox, Submission
+
+log = logging.getLogger("mpp.publisher")
+
+BATCH_SIZE = 200
+HISTORY = 10  # events shown on the device, newest last
+CONFLICT_RETRIES = 3
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember")
+
+FIX_AND_RESEND = "Buka draf, perbaiki isian yang ditandai, lalu kirim lagi."
+
+
+def tanggal(d: date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def iso(at: datetime) -> str:
+    """`2026-03-02T01:02:03.456Z`: UTC, milliseconds, as the device writes its own times."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _texts(state: str, number: str, note: str, due: date | None) -> tuple[str, str]:
+    """(message, next_step) for an application in `state`."""
+    note = note.strip()
+    if state == "received":
+        return (f"Permohonan Anda sudah diterima dengan nomor {number}.",
+                "Simpan nomor permohonan ini. Petugas akan memeriksa berkas Anda"
+                + (f"; perkiraan selesai {tanggal(due)}." if due else "."))
+    if state == "in_process":
+        return (f"Permohonan {number} sedang diproses petugas.",
+                "Belum ada yang perlu Anda lakukan. Status ini berubah sendiri begitu ada keputusan.")
+    if state == "needs_revision":
+        return (f"Petugas meminta perbaikan pada permohonan {number}" + (f": {note}" if note else "."),
+                "Buka draf, perbaiki sesuai catatan petugas, lalu kirim lagi. Nomor permohonan tetap sama.")
+    if state == "approved":
+        return (f"Permohonan {number} disetujui." + (f" {note}" if note else ""),
+                "Ikuti petunjuk pengambilan hasil layanan; sebutkan nomor permohonan ini bila diminta.")
+    if state == "rejected":
+        return (f"Permohonan {number} ditolak" + (f": {note}" if note else "."),
+                "Baca alasannya. Anda dapat mengajukan permohonan baru bila persyaratan sudah lengkap, "
+                "atau menyampaikan pengaduan lewat SP4N-LAPOR! (lapor.go.id).")
+    return (f"Status permohonan {number}: {state}.", "")
+
+
+def _invalid_texts(errors: dict[str, str], number: str | None) -> tuple[str, str]:
+    """Errors keyed `_…` are about the whole draft; their sentences say what to do."""
+    whole = [text for key, text in errors.items() if key.startswith("_")]
+    fields = len(errors) - len(whole)
+    message = f"Permohonan belum dapat diterima: {fields} isian perlu diperbaiki." if fields else "Permohonan belum dapat diterima."
+    steps = whole + ([FIX_AND_RESEND] if fields else []) + (["Nomor permohonan tetap sama."] if number else [])
+    return message, " ".join(steps)
+
+
+def status_doc(draft_id: str, application: Application | None, events: Sequence[ApplicationEvent],
+               latest: Submission | None) -> dict[str, Any] | None:
+    """The status doc of a draft, from its application (if it is the person's) and its latest submission.
+
+    `latest` is the newest submission that was not ignored. An invalid one wins only while the
+    person may still edit (no application, or one waiting for a revision): that is what they fix.
+    """
+    history = [{"at": iso(e.at), "state": e.state, "note": e.note} for e in events][-HISTORY:]
+    number = application.tracking_number if application else None
+    if latest is not None and latest.outcome == "invalid" and (application is None or application.state == "needs_revision"):
+        message, next_step = _invalid_texts(latest.errors, number)
+        return {
+            "_id": status_id(draft_id), "type": "status", "draft_id": draft_id, "submission_id": latest.submission_id,
+            "state": "invalid", "tracking_number": number, "errors": dict(latest.errors), "message": message,
+            "next_step": next_step, "history": history, "updated_at": iso(latest.received_at),
+        }
+    if application is None:
+        return None
+    last_note = next((e.note for e in reversed(events) if e.state == application.state), "")
+    message, next_step = _texts(application.state, application.tracking_number, last_note, application.due_date)
+    return {
+        "_id": status_id(draft_id), "type": "status", "draft_id": draft_id, "submission_id": application.submission_id,
+        "state": application.state, "tracking_number": application.tracking_number, "message": message,
+        "next_step": next_step, "history": history, "updated_at": iso(events[-1].at if events else application.updated_at),
+    }
+
+
+# One statement for every draft of a batch; a draft another worker is publishing is left for later.
+LOCK_DRAFTS = text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE pg_try_advisory_xact_lock(k)")
+
+
+def advisory_key(draft_id: str) -> int:
+    """A signed 64-bit key for `pg_try_advisory_xact_lock`, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(draft_id.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@dataclass
+class PublishReport:
+    rows: int = 0  # outbox rows looked at
+    done: int = 0  # outbox rows marked done
+    written: int = 0  # status docs written
+    unchanged: int = 0  # status docs already as they should be
+    failed: int = 0  # drafts whose write will be tried again later
+
+
+class Publisher:
+    def __init__(self, engine: AsyncEngine, couch: CouchClient, *, batch_size: int = BATCH_SIZE):
+        self.engine = engine
+        self.couch = couch
+        self.batch_size = batch_size
+        self.row_locks = engine.dialect.name == "postgresql"
+
+    async def run_once(self) -> PublishReport:
+        """Publish one batch of pending outbox rows."""
+        report = PublishReport()
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            now = utcnow()
+            stmt = (select(Outbox).where(col(Outbox.done_at).is_(None),
+                                         or_(col(Outbox.next_attempt_at).is_(None), col(Outbox.next_attempt_at) <= now))
+                    .order_by(col(Outbox.id)).limit(self.batch_size))
+            if self.row_locks:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(await session.exec(stmt))
+            groups: dict[tuple[str, str], list[Outbox]] = defaultdict(list)
+            for row in rows:
+                groups[(row.db_name, row.draft_id)].append(row)
+            if self.row_locks and groups:
+                wanted = sorted({advisory_key(draft_id) for _, draft_id in groups})
+                held = {k for (k,) in await session.exec(LOCK_DRAFTS, params={"keys": wanted})}  # type: ignore[call-overload]
+                groups = {key: found for key, found in groups.items() if advisory_key(key[1]) in held}
+            if not groups:
+                return report
+            docs = await self._build(session, list(groups))
+            by_db: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+            done: list[int] = []
+            for (db_name, draft_id), doc in docs.items():
+                if doc is None:  # nothing the person should see (yet)
+                    done.extend(r.id for r in groups[(db_name, draft_id)])
+                else:
+                    by_db[db_name][doc["_id"]] = doc
+            failed: dict[tuple[str, str], str] = {}  # (database, draft id) -> reason
+            for db_name, wanted in by_db.items():
+                written, unchanged, errors = await self._upsert(db_name, wanted)
+                report.written += written
+                report.unchanged += unchanged
+                for doc_id, doc in wanted.items():
+                    if doc_id in errors:
+                        failed[(db_name, doc["draft_id"])] = errors[doc_id]
+                    else:
+                        done.extend(r.id for r in groups[(db_name, doc["draft_id"])])
+            report.rows, report.done = len(rows), len(done)
+            report.failed = len(failed)
+            if done:
+                await session.exec(update(Outbox).where(col(Outbox.id).in_(done)).values(done_at=now)  # type: ignore[call-overload]
+                                   .execution_options(synchronize_session=False))
+            for key, reason in failed.items():
+                for row in groups[key]:
+                    row.attempts += 1
+                    row.next_attempt_at = now + timedelta(seconds=min(2 ** row.attempts, 300))
+                    row.last_error = reason[:200]
+                    session.add(row)
+        if report.failed:
+            log.warning("publisher: %d status docs not written yet; they will be tried again", report.failed)
+        return report
+
+    async def _build(self, session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        draft_ids = list({draft_id for _, draft_id in keys})
+        apps = {a.draft_id: a for a in await session.exec(select(Application).where(col(Application.draft_id).in_(draft_ids)))}
+        events: dict[int, list[ApplicationEvent]] = defaultdict(list)
+        if apps:
+            for e in await session.exec(select(ApplicationEvent).where(col(ApplicationEvent.application_id).in_([a.id for a in apps.values()]))
+                                        .order_by(col(ApplicationEvent.at), col(ApplicationEvent.id))):
+                events[e.application_id].append(e)
+        latest: dict[tuple[str, str], Submission] = {}
+        for s in await session.exec(select(Submission).where(col(Submission.draft_id).in_(draft_ids), Submission.outcome != "ignored")
+                                    .order_by(col(Submission.id))):
+            latest[(s.db_name, s.draft_id)] = s
+        docs = {}
+        for db_name, draft_id in keys:
+            app = apps.get(draft_id)
+            if app is not None and app.account_id != account_of(db_name):
+                app = None  # another person's application: never shown here
+            docs[(db_name, draft_id)] = status_doc(draft_id, app, events[app.id] if app else [], latest.get((db_name, draft_id)))
+        return docs
+
+    async def _upsert(self, db_name: str, wanted: dict[str, dict[str, Any]]) -> tuple[int, int, dict[str, str]]:
+        """Write the docs that differ from what is stored; (written, unchanged, {doc id: error})."""
+        pending, written, unchanged, errors = dict(wanted), 0, 0, {}
+        try:
+            for _ in range(CONFLICT_RETRIES):
+                stored = {row["id"]: row.get("doc") for row in await self.couch.all_docs(db_name, list(pending))}
+                writes = []
+                for doc_id, doc in pending.items():
+                    old = stored.get(doc_id)
+                    if old is not None and {k: v for k, v in old.items() if k != "_rev"} == doc:
+                        unchanged += 1
+                        continue
+                    writes.append({**doc, "_rev": old["_rev"]} if old is not None else doc)
+                pending = {}
+                for result in await self.couch.bulk_docs(db_name, writes):
+                    if "error" not in result:
+                        written += 1
+                    elif result["error"] == "conflict":  # written meanwhile: read the new revision and compare again
+                        pending[result["id"]] = wanted[result["id"]]
+                    else:
+                        errors[result["id"]] = str(result.get("error"))
+                if not pending:
+                    break
+        except CouchUnavailable as exc:
+            return written, unchanged, {doc_id: str(exc) for doc_id in wanted}
+        errors.update({doc_id: "conflict" for doc_id in pending})
+        return written, unchanged, errors

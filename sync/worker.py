@@ -1,0 +1,101 @@
+"""The worker (`python -m server worker`): ingest, then publish, again and again.
+
+One loop: sweep every person's database when the sweep is due (at start, then every
+`sweep_seconds`), read the databases the gateway marked, publish pending status docs; when a
+round found nothing to do it waits `poll_seconds`. SIGTERM or SIGINT stops it after the
+current batch — which is only a matter of speed: a batch cut short by kill -9 is read again.
+
+Logs carry counts only: no NIK, names, answers, or database names (they identify a person).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sync.couch import CouchClient
+from sync.errors import CouchUnavailable
+from sync.ingest import Ingestor, IngestReport, Rules, where_raised
+from sync.publisher import Publisher, PublishReport
+
+log = logging.getLogger("mpp.worker")
+
+POLL_SECONDS = 0.5
+SWEEP_SECONDS = 60.0
+ERROR_PAUSE_SECONDS = 5.0  # a store is down: wait before trying again
+
+
+@dataclass
+class Round:
+    ingest: IngestReport
+    publish: PublishReport
+    swept: int = 0
+
+    @property
+    def busy(self) -> bool:
+        """Work was done: go again at once. Failures alone wait for the next poll."""
+        return bool(self.ingest.committed or self.publish.done)
+
+
+class Worker:
+    def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
+                 sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100):
+        self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size)
+        self.publisher = Publisher(engine, couch)
+        self.poll_seconds = poll_seconds
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0  # the first round sweeps: anything written while no worker ran
+
+    async def round(self) -> Round:
+        swept = 0
+        if time.monotonic() >= self._next_sweep:
+            swept = await self.ingestor.sweep()
+            self._next_sweep = time.monotonic() + self.sweep_seconds
+        ingest = await self.ingestor.run_once()
+        publish = await self.publisher.run_once()
+        done = Round(ingest, publish, swept)
+        if ingest.submissions or ingest.retried or ingest.failed:
+            log.info("ingest: %d databases (%d failed), %d changes, %d accepted, %d invalid, %d ignored, %d batches to read again",
+                     ingest.databases, ingest.failed, ingest.changes, ingest.accepted, ingest.invalid, ingest.ignored, ingest.retried)
+        if publish.written or publish.failed:
+            log.info("publish: %d status docs written, %d unchanged, %d to try again", publish.written, publish.unchanged, publish.failed)
+        return done
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker started (poll %.1f s, sweep every %.0f s)", self.poll_seconds, self.sweep_seconds)
+        while not stop.is_set():
+            pause = self.poll_seconds
+            try:
+                if (await self.round()).busy:
+                    pause = 0.0
+            except (CouchUnavailable, DBAPIError, OSError) as exc:
+                log.warning("worker round failed (%s); trying again in %.0f s", type(exc).__name__, ERROR_PAUSE_SECONDS)
+                pause = ERROR_PAUSE_SECONDS
+            except Exception as exc:  # noqa: BLE001 — a fault must not stop ingest for everyone; the message may hold data
+                log.error("worker round failed (%s at %s); trying again in %.0f s", type(exc).__name__, where_raised(exc),
+                          ERROR_PAUSE_SECONDS)
+                pause = ERROR_PAUSE_SECONDS
+            if pause:
+                try:
+                    await asyncio.wait_for(stop.wait(), pause)
+                except TimeoutError:
+                    pass
+        log.info("worker stopped")
+
+    async def run_until_signalled(self) -> None:
+        """`run` until SIGTERM or SIGINT; the batch in progress is finished first."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.run(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
