@@ -5,6 +5,7 @@ import { h } from './ui/dom.js';
 import { registerServiceWorker } from './sw-register.js';
 import { chosenRegion, renderRegionPicker } from './ui/regions.js';
 import { refreshAccount, rememberedAccount } from './ui/account.js';
+import { lastAccountId } from './data/me.js';
 
 const app = document.getElementById('app');
 const net = document.getElementById('net');
@@ -24,6 +25,7 @@ function accountCard(account) {
   if (account) {
     return h('section', { class: 'card', id: 'account' },
       h('p', {}, t('home.signed_in_as', { name: account.name })),
+      h('p', {}, h('a', { class: 'button', href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))),
       h('p', {}, h('a', { href: '#/perangkat' }, t('home.my_devices'))));
   }
   return h('section', { class: 'card', id: 'account' },
@@ -31,20 +33,32 @@ function accountCard(account) {
     h('p', {}, h('a', { class: 'button', href: '#/masuk' }, t('signin.title')), ' ', h('a', { href: '#/daftar' }, t('enroll.title'))));
 }
 
+// The sync card comes with PouchDB, so it loads after the home screen has painted.
+function homeSyncCard() {
+  const slot = h('div', { id: 'sync-slot' });
+  if (!lastAccountId()) return slot;
+  import('./ui/syncbar.js').then(({ syncCard }) => { if (slot.isConnected) slot.replaceChildren(syncCard()); })
+    .catch((err) => console.error(err));
+  return slot;
+}
+
 function renderHome() {
   const region = chosenRegion();
   const account = rememberedAccount();
-  app.replaceChildren(
+  const syncSlot = homeSyncCard();
+  app.replaceChildren(...[
     h('h1', {}, t('app.title')),
     h('p', { class: 'muted' }, t('app.tagline')),
     accountCard(account),
+    !account && lastAccountId() ? h('p', {}, h('a', { href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))) : null,
+    syncSlot,
     h('section', { class: 'card', id: 'offline-ready' }, h('p', {}, t('home.offline_ready'))),
     h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
     h('p', {}, h('button', {
       class: 'secondary', type: 'button',
       onclick: () => { setLang(currentLang() === 'id' ? 'en' : 'id'); showNetwork(); route(); },
     }, t('lang.switch'))),
-  );
+  ].filter(Boolean));
 }
 
 async function route() {
@@ -59,6 +73,8 @@ async function route() {
     else if (screen === 'perangkat') await account.renderDevices(app, navigate);
     else if (screen === 'layanan' && args[0]) await (await import('./ui/services.js')).renderServices(app, args[0]);
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
+    else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
+    else if (screen === 'draf' && args[0]) await (await import('./ui/drafts.js')).renderDraft(app, args[0]);
     else renderHome();
   } catch (err) {
     console.error(err);
@@ -75,4 +91,14 @@ showNetwork();
 route();
 // who is signed in, checked quietly when online; the device's copy serves offline
 refreshAccount().then(() => { if (!location.hash || location.hash === '#/') renderHome(); });
+
+// Drafts sync whenever the app is open and someone has used it on this device; signing in
+// (again) restarts it at once. PouchDB loads only then, after the first paint.
+function startSync(force) {
+  if (!lastAccountId()) return;
+  import('./data/sync.js').then((sync) => sync.startSync({ force })).catch((err) => console.error(err));
+}
+window.addEventListener('mpp:signed-in', () => startSync(true));
+window.addEventListener('mpp:signed-out', () => { if (!location.hash || location.hash === '#/') renderHome(); });
+startSync(false);
 registerServiceWorker(document.getElementById('update'));

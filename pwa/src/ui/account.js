@@ -4,21 +4,9 @@ import { t } from '../i18n.js';
 import { api, ApiError } from '../data/api.js';
 import { createPasskey, passkeysSupported, usePasskey } from '../data/passkey.js';
 import { h } from './dom.js';
+import { forgetDevice, remember, rememberedAccount } from '../data/me.js';
 
-const ME_KEY = 'me';
-
-export function rememberedAccount() {
-  try {
-    return JSON.parse(localStorage.getItem(ME_KEY) || 'null');
-  } catch {
-    return null;
-  }
-}
-
-function remember(account) {
-  if (account) localStorage.setItem(ME_KEY, JSON.stringify(account));
-  else localStorage.removeItem(ME_KEY);
-}
+export { rememberedAccount, lastAccountId } from '../data/me.js';
 
 // Online: ask the server; offline: keep what the device knows. Never clears local drafts.
 export async function refreshAccount() {
@@ -181,7 +169,7 @@ export async function renderDevices(app, navigate) {
     status,
     h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'signout', onclick: async () => {
       try { await api('/api/identity/logout', { method: 'POST' }); } catch (err) { /* signed out locally anyway */ }
-      remember(null);
+      forgetDevice();
       navigate('#/');
     } }, t('signout.button'))),
   );

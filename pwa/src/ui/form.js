@@ -1,7 +1,10 @@
 // An application form rendered from the service version's field spec, on the device, offline.
 // Fields and requirements with a `when` condition appear and disappear as the person answers.
+// Signed in, the form is a draft saved on the device at every change (ui/drafts.js); before
+// that it only checks the answers.
 import { t, currentLang } from '../i18n.js';
 import { serviceVersion } from '../data/catalog.js';
+import { lastAccountId } from '../data/me.js';
 import { evaluateLenient } from '../forms/conditions.js';
 import { validateValues } from '../forms/validate.js';
 import { feeLabel } from './services.js';
@@ -9,11 +12,11 @@ import { h } from './dom.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', nik: 'text', kk: 'text', phone: 'tel', email: 'email' };
 
-function today() {
+export function today() {
   return new Date().toISOString().slice(0, 10);
 }
 
-function label(item) {
+export function label(item) {
   return (currentLang() === 'en' && item.label_en) || item.label_id;
 }
 
@@ -64,68 +67,110 @@ function fieldControl(field, values, onChange) {
   }
 }
 
-export async function renderForm(app, region, serviceId, version = null) {
-  const doc = await serviceVersion(region, serviceId, version);
-  if (!doc) {
-    app.replaceChildren(h('h1', {}, t('form.not_found_title')), h('p', { class: 'card' }, t('form.not_found')),
-      h('p', {}, h('a', { href: `#/layanan/${region}` }, t('service.back'))));
-    return;
-  }
-  const c = doc.content;
-  const values = {};
+function serverMessages(value) {
+  if (value == null) return [];
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : v?.message)).filter(Boolean);
+  return [typeof value === 'string' ? value : value.message].filter(Boolean);
+}
+
+/**
+ * The fields and requirement list of one service version, bound to `values` (changed in place).
+ * onChange(fieldId, value) runs after each answer. `serverErrors` ({fieldId: message}) show
+ * under their field until the person changes that answer.
+ */
+export function buildForm(content, values, { onChange = () => {}, serverErrors = {} } = {}) {
   const touched = new Set();
+  const fromServer = new Map(Object.entries(serverErrors).map(([id, v]) => [id, serverMessages(v)]));
   const rows = new Map();
   const requirementItems = new Map();
 
   const refresh = () => {
     const ctx = context(values);
-    const errors = validateValues(c.form_fields, values, today());
-    for (const field of c.form_fields) {
+    const errors = validateValues(content.form_fields, values, today());
+    for (const field of content.form_fields) {
       const row = rows.get(field.id);
       row.hidden = field.when ? !evaluateLenient(field.when, ctx) : false;
       const msg = row.querySelector('.msg');
-      const problems = touched.has(field.id) && !row.hidden ? (errors[field.id] || []) : [];
-      msg.textContent = problems.map((p) => p.message).join(' ');
+      let problems = touched.has(field.id) && !row.hidden ? (errors[field.id] || []).map((p) => p.message) : [];
+      if (!problems.length && fromServer.has(field.id) && !row.hidden) problems = fromServer.get(field.id);
+      msg.textContent = problems.join(' ');
       row.classList.toggle('invalid', problems.length > 0);
     }
-    for (const req of c.requirements || []) {
+    for (const req of content.requirements || []) {
       requirementItems.get(req.id).hidden = req.when ? !evaluateLenient(req.when, ctx) : false;
     }
     return errors;
   };
-  const onChange = (id) => { touched.add(id); refresh(); };
+  const changed = (id) => {
+    touched.add(id);
+    fromServer.delete(id);
+    refresh();
+    onChange(id, values[id]);
+  };
 
-  const fields = c.form_fields.map((field) => {
+  const fields = content.form_fields.map((field) => {
     const row = h('div', { class: 'field', 'data-field': field.id },
       h('label', { for: `f-${field.id}` }, label(field), field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-      fieldControl(field, values, onChange),
+      fieldControl(field, values, changed),
       field.help_id ? h('small', { class: 'muted' }, field.help_id) : null,
       h('p', { class: 'msg', id: `f-${field.id}-msg`, 'aria-live': 'polite' }));
     rows.set(field.id, row);
     return row;
   });
 
-  const requirements = (c.requirements || []).map((req) => {
+  const requirements = (content.requirements || []).map((req) => {
     const item = h('li', { 'data-requirement': req.id }, req.label_id, ' ',
       h('span', { class: 'badge' }, req.required ? t('form.required') : t('form.if_applicable')));
     requirementItems.set(req.id, item);
     return item;
   });
 
-  const summary = h('p', { class: 'muted' }, `${t('service.sla', { n: c.sla_days })} · ${feeLabel(c.fee_idr)} · ${t('form.version', { n: doc.version })}`);
+  return {
+    fields,
+    requirements: h('section', { class: 'card' }, h('h2', {}, t('form.requirements')), h('ul', { class: 'plain', id: 'requirements' }, requirements)),
+    refresh,
+    touchAll() { content.form_fields.forEach((f) => touched.add(f.id)); return refresh(); },
+  };
+}
+
+export function summaryLine(doc) {
+  const c = doc.content;
+  return `${t('service.sla', { n: c.sla_days })} · ${feeLabel(c.fee_idr)} · ${t('form.version', { n: doc.version })}`;
+}
+
+export function notFound(app, region) {
+  app.replaceChildren(h('h1', {}, t('form.not_found_title')), h('p', { class: 'card' }, t('form.not_found')),
+    h('p', {}, h('a', { href: `#/layanan/${region}` }, t('service.back'))));
+}
+
+/**
+ * `#/ajukan/<region>/<service>[/<version>]`. With an account on the device this is a new draft
+ * pinned to the version shown (created at the first answer, then addressed as `#/draf/<uuid>`);
+ * without one, the form checks answers and asks the person to sign in first.
+ */
+export async function renderForm(app, region, serviceId, version = null) {
+  const doc = await serviceVersion(region, serviceId, version);
+  if (!doc) { notFound(app, region); return; }
+  if (lastAccountId()) {
+    await (await import('./drafts.js')).renderNewDraft(app, region, doc);
+    return;
+  }
+  const c = doc.content;
+  const values = {};
+  const form = buildForm(c, values);
   const check = h('p', { class: 'msg', id: 'form-check', role: 'status' });
   app.replaceChildren(
     h('nav', { class: 'crumbs' }, h('a', { href: `#/layanan/${region}` }, t('service.back'))),
     h('h1', {}, label({ label_id: c.name_id, label_en: c.name_en })),
-    summary,
+    h('p', { class: 'muted' }, summaryLine(doc)),
+    h('p', { class: 'card', id: 'sign-in-first' }, t('draft.sign_in_to_apply'), ' ',
+      h('a', { href: '#/masuk' }, t('signin.title')), ' · ', h('a', { href: '#/daftar' }, t('enroll.title'))),
     h('form', { class: 'card', novalidate: true, onsubmit: (e) => {
       e.preventDefault();
-      c.form_fields.forEach((f) => touched.add(f.id));
-      const errors = refresh();
-      const count = Object.keys(errors).length;
+      const count = Object.keys(form.touchAll()).length;
       check.textContent = count ? t('form.has_errors', { n: count }) : t('form.complete');
-    } }, fields, h('button', { type: 'submit' }, t('form.check')), check),
-    h('section', { class: 'card' }, h('h2', {}, t('form.requirements')), h('ul', { class: 'plain', id: 'requirements' }, requirements)),
+    } }, form.fields, h('button', { type: 'submit' }, t('form.check')), check),
+    form.requirements,
   );
-  refresh();
+  form.refresh();
 }

@@ -1,0 +1,341 @@
+// "Permohonan saya" and one draft (`#/draf/<uuid>`): the form of the service version the draft
+// pinned, saved on the device at every change, "Kirim" / "Kirim ulang", the state the server
+// reported, the gateway's refusal if any, and the choice between versions edited on two devices.
+import { t } from '../i18n.js';
+import { pullCatalog, serviceVersion } from '../data/catalog.js';
+import {
+  DraftLocked, DraftTooLarge, conflictRevisions, createDraft, deleteDraft, listDrafts, loadDraft, newDraftId,
+  onLocalChange, resolveConflict, saveValues, submitDraft,
+} from '../data/drafts.js';
+import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
+import { lastAccountId } from '../data/me.js';
+import { startSync, subscribe } from '../data/sync.js';
+import { buildForm, label, notFound, summaryLine, today } from './form.js';
+import { syncCard } from './syncbar.js';
+import { h } from './dom.js';
+import { clockTime, formatTime } from './time.js';
+
+function stateLabel(view) {
+  return t(view.label, view.params);
+}
+
+function stateBadge(view) {
+  return h('span', { class: `state state-${view.key}`, 'data-state': view.key }, stateLabel(view));
+}
+
+function serviceName(doc, fallback) {
+  return doc ? label({ label_id: doc.content.name_id, label_en: doc.content.name_en }) : fallback;
+}
+
+// Follow local writes and pulled docs for some ids, and sync state, until `root` leaves the page.
+function follow(root, ids, fn) {
+  let timer = null;
+  let offChange = null;
+  let offSync = null;
+  let first = true;
+  const stop = () => { clearTimeout(timer); offChange?.(); offSync?.(); };
+  const poke = () => {
+    if (!root.isConnected) { stop(); return; }
+    clearTimeout(timer);
+    timer = setTimeout(() => { if (root.isConnected) fn(); else stop(); }, 150);
+  };
+  offChange = onLocalChange((id) => { if (!ids || ids.includes(id)) poke(); });
+  offSync = subscribe(() => { if (first) { first = false; return; } poke(); });
+  return stop;
+}
+
+// ---- Permohonan saya ----
+
+export async function renderDraftList(app) {
+  if (!lastAccountId()) {
+    app.replaceChildren(h('h1', {}, t('drafts.title')), h('p', { class: 'card' }, t('drafts.no_account'), ' ',
+      h('a', { href: '#/masuk' }, t('signin.title'))));
+    return;
+  }
+  const list = h('ul', { class: 'plain', id: 'drafts' });
+  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), h('section', { class: 'card' }, list));
+  let shown = null;
+  const fill = async () => {
+    const entries = await listDrafts();
+    // redraw only when something visible changed, so a tap never lands on a replaced row
+    const signature = JSON.stringify(entries.map((e) => [e.draft._id, e.draft.updated_at, e.view.key, e.view.params,
+      e.view.tracking_number, e.conflicts.length]));
+    if (signature === shown) return;
+    shown = signature;
+    const names = await Promise.all(entries.map((e) => serviceVersion(e.draft.region_code, e.draft.service_id, e.draft.service_version)
+      .catch(() => null)));
+    if (!entries.length) {
+      const region = localStorage.getItem('region');
+      list.replaceChildren(h('li', {}, t('drafts.empty'), ' ',
+        h('a', { href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))));
+      return;
+    }
+    list.replaceChildren(...entries.map((e, i) => h('li', { 'data-draft': draftUuid(e.draft._id) },
+      h('a', { href: `#/draf/${draftUuid(e.draft._id)}` }, serviceName(names[i], e.draft.service_id)),
+      h('br'),
+      stateBadge(e.view),
+      e.view.tracking_number && e.view.key !== 'received' ? h('small', { class: 'muted' }, ` · ${e.view.tracking_number}`) : null,
+      h('br'),
+      h('small', { class: 'muted' }, t('drafts.updated', { time: formatTime(e.draft.updated_at) })),
+      e.conflicts.length ? h('p', { class: 'msg' }, t('drafts.conflict')) : null)));
+    fetchMissing(entries.filter((e, i) => !names[i]).map((e) => e.draft.region_code));
+  };
+  // drafts made on another device may name a region whose catalog this one has not pulled yet
+  const tried = new Set();
+  const fetchMissing = (regions) => {
+    const todo = [...new Set(regions)].filter((r) => !tried.has(r));
+    if (!todo.length || !navigator.onLine) return;
+    todo.forEach((r) => tried.add(r));
+    Promise.allSettled(todo.map((r) => pullCatalog(r))).then(() => {
+      shown = null;
+      if (root.isConnected) fill();
+    });
+  };
+  app.replaceChildren(root);
+  await fill();
+  follow(root, null, fill);
+}
+
+// ---- one draft ----
+
+function valueText(field, value) {
+  if (value === undefined || value === null || value === '') return t('conflict.empty');
+  const options = new Map((field?.options || []).map((o) => (typeof o === 'string' ? [o, o] : [o.value, label(o)])));
+  const one = (v) => (options.has(v) ? options.get(v) : (typeof v === 'boolean' ? t(v ? 'common.yes' : 'common.no') : String(v)));
+  return Array.isArray(value) ? value.map(one).join(', ') : one(value);
+}
+
+async function conflictCard(id, fieldsById, onResolved) {
+  const { docs, diff } = await conflictRevisions(id);
+  const status = h('p', { role: 'status' });
+  const metaText = (key, v) => (key === 'state' ? t(`draft.value.${v}`) : (v ?? t('conflict.empty')));
+  const head = h('tr', {}, h('th', { scope: 'col' }, t('conflict.field')), docs.map((d, i) => h('th', { scope: 'col' },
+    t('conflict.version', { n: i + 1 }), h('br'), h('small', { class: 'muted' }, t('conflict.changed', { time: formatTime(d.updated_at) })))));
+  const rows = diff.map((row) => h('tr', { 'data-diff': row.key },
+    h('th', { scope: 'row' }, row.kind === 'value' ? label(fieldsById.get(row.key) || { label_id: row.key }) : t(`draft.field.${row.key}`)),
+    row.values.map((v) => h('td', {}, row.kind === 'value' ? valueText(fieldsById.get(row.key), v) : String(metaText(row.key, v))))));
+  const choose = h('tr', {}, h('td', {}), docs.map((d, i) => h('td', {}, h('button', {
+    type: 'button', 'data-rev': d._rev, 'aria-label': `${t('conflict.use')} (${t('conflict.version', { n: i + 1 })})`,
+    onclick: async (e) => {
+      e.target.disabled = true;
+      try {
+        await resolveConflict(id, d._rev);
+        status.textContent = t('conflict.done');
+        onResolved();
+      } catch (err) {
+        status.textContent = err.message;
+        e.target.disabled = false;
+      }
+    },
+  }, t('conflict.use')))));
+  return h('section', { class: 'card conflict', id: 'conflict', 'aria-labelledby': 'conflict-title' },
+    h('h2', { id: 'conflict-title' }, t('conflict.title')),
+    h('p', { role: 'alert' }, t('conflict.explain')),
+    diff.length ? null : h('p', { class: 'muted' }, t('conflict.same')),
+    h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, head), h('tbody', {}, rows, choose))),
+    status);
+}
+
+function statusCard(entry) {
+  const { view } = entry;
+  const s = view.status;
+  const notes = [];
+  const fromServer = Boolean(s?.message || s?.next_step); // the server's own words come first
+  if (view.key === 'needs_revision' && !fromServer) notes.push(t('draft.revision_note'));
+  if (view.key === 'invalid' && !fromServer) notes.push(t('draft.invalid_note'));
+  if (view.key === 'denied') notes.push(t('draft.denied_note'));
+  return h('section', { class: 'card', id: 'draft-state' },
+    h('p', { role: 'status', id: 'draft-state-label' }, stateBadge(view)),
+    view.tracking_number ? h('p', { id: 'tracking' }, t('draft.tracking', { n: view.tracking_number })) : null,
+    s?.message ? h('p', {}, s.message) : null,
+    s?.next_step ? h('p', {}, t('draft.next_step', { text: s.next_step })) : null,
+    notes.map((n) => h('p', { class: view.key === 'denied' ? 'msg' : '', role: view.key === 'denied' ? 'alert' : null }, n)),
+    s?.history?.length ? h('details', {}, h('summary', {}, t('draft.history')),
+      h('ul', { class: 'plain' }, s.history.map((x) => h('li', {}, `${formatTime(x.at)} · ${t(`state.${x.state}`, { tracking: s.tracking_number || '' })}${x.note ? ` — ${x.note}` : ''}`)))) : null);
+}
+
+// Coalesces answers typed while a write is under way into the next write; none is dropped.
+function saver(id, { create, onSaved, onFailed }) {
+  let patch = {};
+  let running = null;
+  let created = !create;
+  const flush = async () => {
+    while (Object.keys(patch).length) {
+      const p = patch;
+      patch = {};
+      if (!created) {
+        await create(p);
+        created = true;
+      } else {
+        await saveValues(id, p);
+      }
+      onSaved();
+    }
+  };
+  const kick = () => {
+    if (running) return;
+    running = flush().catch((err) => onFailed(err)).finally(() => {
+      running = null;
+      if (Object.keys(patch).length) kick();
+    });
+  };
+  return {
+    change(field, value) {
+      patch[field] = value === undefined ? null : value;
+      kick();
+    },
+    async settle() {
+      while (running) await running;
+    },
+  };
+}
+
+function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
+  const id = entry.draft._id;
+  const region = entry.draft.region_code;
+  const c = serviceDoc.content;
+  const values = { ...(entry.draft.values || {}) };
+  const { view } = entry;
+  const editable = view.editable && !entry.conflicts.length;
+  const saved = h('p', { class: 'muted', id: 'saved', role: 'status' });
+  const check = h('p', { class: 'msg', id: 'form-check', role: 'status' });
+  let root;
+
+  const rerender = async () => {
+    await save.settle();
+    const next = await loadDraft(id);
+    if (next && root.isConnected) draftPage(app, serviceDoc, next);
+  };
+
+  const save = saver(id, {
+    create: isNew ? async (patch) => {
+      await createDraft(region, serviceDoc.service_id, serviceDoc.version, { id, values: patch });
+      history.replaceState(null, '', `#/draf/${draftUuid(id)}`);
+      startSync();
+    } : null,
+    onSaved: () => { saved.textContent = t('draft.saved', { time: clockTime(new Date().toISOString()) }); },
+    onFailed: (err) => {
+      console.error(err);
+      if (err instanceof DraftLocked) { saved.textContent = t('draft.locked'); rerender(); } else if (err instanceof DraftTooLarge) saved.textContent = t('draft.too_large');
+      else saved.textContent = t('draft.save_failed');
+    },
+  });
+
+  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors });
+  const submitLabel = view.resubmit ? t('draft.resubmit') : t('draft.submit');
+  const submitButton = h('button', { type: 'submit', id: 'submit' }, submitLabel);
+  const fieldset = h('fieldset', { class: 'plain', disabled: !editable }, form.fields);
+
+  const onSubmit = async (e) => {
+    e.preventDefault();
+    if (submitButton.disabled) return;
+    submitButton.disabled = true;
+    try {
+      const count = Object.keys(form.touchAll()).length;
+      if (count) { check.textContent = t('form.has_errors', { n: count }); return; }
+      await save.settle();
+      if (isNew && !(await loadDraft(id))) await createDraft(region, serviceDoc.service_id, serviceDoc.version, { id, values });
+      const result = await submitDraft(id, c.form_fields, today());
+      if (result.busy) return;
+      if (!result.ok) {
+        check.textContent = t('form.has_errors', { n: Object.keys(result.errors).length });
+        return;
+      }
+      check.textContent = t('draft.submitted');
+      history.replaceState(null, '', `#/draf/${draftUuid(id)}`);
+      startSync();
+      await rerender();
+    } catch (err) {
+      console.error(err);
+      check.textContent = err instanceof DraftTooLarge ? t('draft.too_large') : t('draft.save_failed');
+    } finally {
+      submitButton.disabled = false;
+    }
+  };
+
+  const canDelete = !isNew && entry.draft.state === 'draft' && !entry.draft.submission_id;
+  const conflictSlot = h('div', {});
+  root = h('div', { 'data-draft': draftUuid(id) },
+    h('nav', { class: 'crumbs' }, isNew
+      ? h('a', { href: `#/layanan/${region}` }, t('service.back'))
+      : h('a', { href: '#/permohonan' }, t('drafts.back'))),
+    h('h1', {}, serviceName(serviceDoc, entry.draft.service_id)),
+    h('p', { class: 'muted' }, summaryLine(serviceDoc)),
+    isNew ? null : statusCard(entry),
+    conflictSlot,
+    h('form', { class: 'card', id: 'draft-form', novalidate: true, onsubmit: onSubmit },
+      editable
+        ? h('p', { class: 'muted' }, t('draft.autosave'))
+        : h('p', { class: 'muted', id: 'read-only' }, entry.conflicts.length ? t('drafts.conflict') : t('draft.locked')),
+      fieldset,
+      saved,
+      editable ? h('p', {}, submitButton) : null,
+      check),
+    form.requirements,
+    isNew ? null : syncCard(),
+    canDelete ? h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'delete-draft', onclick: async () => {
+      if (!window.confirm(t('drafts.delete_confirm'))) return;
+      await deleteDraft(id);
+      location.hash = '#/permohonan';
+    } }, t('drafts.delete'))) : null,
+  );
+  app.replaceChildren(root);
+  form.refresh();
+  if (entry.conflicts.length) {
+    const fieldsById = new Map(c.form_fields.map((f) => [f.id, f]));
+    conflictCard(id, fieldsById, rerender).then((card) => conflictSlot.replaceChildren(card)).catch(console.error);
+  }
+
+  // the server's answer, a push, or another device's change can arrive while this is open
+  const signature = (e) => JSON.stringify([e.view.key, e.view.params, e.view.editable, e.view.resubmit, e.status?._rev || null,
+    e.conflicts, e.denied?.reason || null]);
+  const shown = signature(entry);
+  follow(root, [id, statusIdFor(id)], async () => {
+    const next = await loadDraft(id);
+    if (!next || !root.isConnected) return;
+    if (signature(next) !== shown) rerender();
+  });
+}
+
+async function pinnedVersion(draft) {
+  let doc = await serviceVersion(draft.region_code, draft.service_id, draft.service_version);
+  if (!doc && navigator.onLine) {
+    try {
+      await pullCatalog(draft.region_code);
+      doc = await serviceVersion(draft.region_code, draft.service_id, draft.service_version);
+    } catch { /* shown as missing below */ }
+  }
+  return doc;
+}
+
+/** `#/draf/<uuid>`: a draft opens with the service version it pinned. */
+export async function renderDraft(app, uuid) {
+  if (!lastAccountId()) { await renderDraftList(app); return; }
+  const id = DRAFT_PREFIX + uuid;
+  const entry = await loadDraft(id);
+  if (!entry) {
+    app.replaceChildren(h('h1', {}, t('draft.not_found_title')), h('p', { class: 'card' }, t('draft.not_found')), syncCard(),
+      h('p', {}, h('a', { href: '#/permohonan' }, t('drafts.back'))));
+    return;
+  }
+  const serviceDoc = await pinnedVersion(entry.draft);
+  if (!serviceDoc) {
+    app.replaceChildren(
+      h('nav', { class: 'crumbs' }, h('a', { href: '#/permohonan' }, t('drafts.back'))),
+      h('h1', {}, entry.draft.service_id),
+      statusCard(entry),
+      h('p', { class: 'card', role: 'alert' }, t('draft.version_missing', { n: entry.draft.service_version })),
+      h('section', { class: 'card' }, h('dl', {}, Object.entries(entry.draft.values || {}).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, valueText(null, v))]))),
+      syncCard());
+    return;
+  }
+  draftPage(app, serviceDoc, entry);
+}
+
+/** `#/ajukan/...` with an account: a new draft pinned to this version, made at the first answer. */
+export async function renderNewDraft(app, region, serviceDoc) {
+  const id = newDraftId();
+  const draft = newDraft({ id, region, serviceId: serviceDoc.service_id, version: serviceDoc.version, now: new Date().toISOString() });
+  const entry = { draft, status: null, pending: true, denied: null };
+  draftPage(app, serviceDoc, { ...entry, view: draftView(entry), conflicts: [] }, { isNew: true });
+}
