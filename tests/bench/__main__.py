@@ -42,6 +42,7 @@ class BenchContext:
     tmp: Path
     out_dir: Path
     launch_chromium: Callable  # context manager yielding a Playwright Browser on Debian's Chromium
+    env: dict[str, str] | None = None  # the app's environment (DATABASE_URL, ...), for benches that need the stores
 
 
 def discover() -> dict[str, ModuleType]:
@@ -193,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Stores(tmp) as stores:
             print(f"   app at {stores.server.url}, PouchDB Server at {stores.couch.url}")
-            ctx = BenchContext(url=stores.server.url, couch=stores.couch, tmp=tmp, out_dir=OUT_DIR, launch_chromium=launch_chromium)
+            ctx = BenchContext(url=stores.server.url, couch=stores.couch, tmp=tmp, out_dir=OUT_DIR, launch_chromium=launch_chromium,
+                               env=stores.server.env)
             for module in selected:
                 record = run_one(module, ctx, machine)
                 print_record(record)

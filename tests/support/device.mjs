@@ -4,6 +4,7 @@
 //   node tests/support/device.mjs '<json>'
 //   {"dir": "...", "remote": "http://host:port/sync/me", "cookie": "mpp_session=...", "headers": {...},
 //    "add": [{"region_code": "21.71", "service_id": "...", "service_version": 1, "values": {...}}, ...],
+//    "edit": [{"id": "draft:…", "set": {"values": {...}}}],
 //    "push": true, "pull": true, "attempts": 50, "batch_size": 100, "timings": false}
 //
 // Prints one JSON line: drafts on the device, push/pull results, attempts used, errors seen.
@@ -15,6 +16,10 @@ const require = createRequire(import.meta.url);
 const PouchDB = require('pouchdb');
 
 const args = JSON.parse(process.argv[2]);
+const errors = [];
+// PouchDB's http adapter lets some failed set-up requests reject unobserved; on a phone that is a
+// console message, not a crash — the replication itself reports the failure and is retried
+process.on('unhandledRejection', (err) => errors.push(`unhandled: ${err?.code || ''} ${(err?.message || '').slice(0, 80)}`));
 mkdirSync(args.dir, { recursive: true });
 const local = new PouchDB(`${args.dir}/drafts`);
 const requests = [];
@@ -38,13 +43,19 @@ for (const spec of args.add || []) {
   const at = now();
   await local.put({
     _id: id, type: 'draft', service_id: spec.service_id, service_version: spec.service_version, region_code: spec.region_code,
-    applicant: { kind: 'self' }, values: spec.values, state: 'submitted', submission_id: randomUUID(),
-    created_at: at, updated_at: at, submitted_at: at, client: 'device-sim',
+    applicant: { kind: 'self' }, values: spec.values, state: spec.state || 'submitted',
+    submission_id: spec.state === 'draft' ? null : randomUUID(),
+    created_at: at, updated_at: at, submitted_at: spec.state === 'draft' ? null : at, client: 'device-sim',
   });
   added.push(id);
 }
 
-const errors = [];
+// edits made on this phone: [{"id": "draft:…", "set": {"values": {...}}}]
+for (const edit of args.edit || []) {
+  const doc = await local.get(edit.id);
+  await local.put({ ...doc, ...edit.set, updated_at: now() });
+}
+
 async function once(direction) {
   const opts = { batch_size: args.batch_size || 100 };
   const result = direction === 'push' ? await local.replicate.to(remote, opts) : await local.replicate.from(remote, opts);
@@ -72,7 +83,8 @@ if (args.push) out.push = await until('push');
 if (args.pull) out.pull = await until('pull');
 out.wall_ms = performance.now() - began;
 if (args.timings) out.requests = requests;
-const all = await local.allDocs({ include_docs: true });
+const all = await local.allDocs({ include_docs: true, conflicts: true });
+out.conflicts = Object.fromEntries(all.rows.filter((r) => r.doc._conflicts).map((r) => [r.id, r.doc._conflicts]));
 out.drafts = all.rows.filter((r) => r.id.startsWith('draft:')).map((r) => r.id);
 out.statuses = all.rows.filter((r) => r.id.startsWith('status:')).map((r) => ({ id: r.id, state: r.doc.state, tracking_number: r.doc.tracking_number, submission_id: r.doc.submission_id }));
 out.errors = errors;

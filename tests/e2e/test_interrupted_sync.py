@@ -1,0 +1,155 @@
+"""Sync over a network that keeps dropping: a phone (PouchDB in Node, data kept on disk) pushes
+submitted drafts through a proxy that cuts connections at random points, 30 times over, while
+the ingest worker runs. Afterwards: every draft is on the server, each became exactly one
+application with its own tracking number, and every status doc came back to the phone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from server.catalog.formspec import Field, validate_values
+from sync.embedded import free_port
+from sync.models import Application, Submission
+from tests.factories import _with_session, run
+from tests.support.env import app_env, sqlite_url
+from tests.support.faultproxy import FaultProxy
+from tests.support.live import LiveServer
+from tests.support.people import enrol_resident
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = 30
+DRAFTS_PER_RUN = 2
+REGION, SERVICE = "21.71", "adminduk-ktp-el"
+
+
+@pytest.fixture(scope="module")
+def stack(couch, tmp_path_factory):
+    """Its own app and worker (the shared e2e server must not see these accounts)."""
+    tmp = tmp_path_factory.mktemp("flaky")
+    port = free_port()
+    env = app_env(sqlite_url(tmp), couch, tmp, origin=f"http://localhost:{port}")
+    server = LiveServer(env, port).start(tmp / "server.log")
+    log = open(tmp / "worker.log", "wb")
+    worker = subprocess.Popen([sys.executable, "-m", "server", "worker"], env={**os.environ, **env}, cwd=ROOT,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield server, tmp
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+        server.stop()
+
+
+def valid_values(server: LiveServer) -> tuple[int, dict]:
+    """Values that pass the current version's spec (first option of each choice)."""
+    version = httpx.get(f"{server.url}/api/regions/{REGION}/services/{SERVICE}").json()
+    fields = [Field.model_validate(f) for f in version["content"]["form_fields"]]
+    values: dict = {}
+    for _ in range(3):  # conditions may reveal more required fields
+        for f in fields:
+            if f.id in values or not f.required:
+                continue
+            values[f.id] = {"nik": "2171011203900002", "phone": "081234567890", "date": "2000-01-01", "number": 1,
+                            "email": "warga@contoh.id"}.get(f.type, "Isian uji")
+            if f.options:
+                values[f.id] = [f.options[0].value] if f.type == "checkbox" else f.options[0].value
+    assert validate_values(fields, values, "2026-11-23") == {}, validate_values(fields, values, "2026-11-23")
+    return version["version"], values
+
+
+def device(args: dict) -> dict:
+    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs"), json.dumps(args)], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def counts(server: LiveServer) -> tuple[int, int, int]:
+    async def go(session, engine):
+        apps = (await session.exec(select(func.count()).select_from(Application))).one()
+        subs = (await session.exec(select(func.count()).select_from(Submission))).one()
+        numbers = (await session.exec(select(func.count(func.distinct(Application.tracking_number))))).one()
+        return apps, subs, numbers
+
+    return run(_with_session(server.env["DATABASE_URL"], go))
+
+
+def test_thirty_flaky_syncs_lose_nothing_and_duplicate_nothing(stack):
+    server, tmp = stack
+    cookie = enrol_resident(server.url, server.env["DATABASE_URL"], REGION)
+    version, values = valid_values(server)
+    phone = {"dir": str(tmp / "phone"), "cookie": cookie, "attempts": 200}
+    spec = {"region_code": REGION, "service_id": SERVICE, "service_version": version, "values": values}
+    made: list[str] = []
+    cuts = 0
+    for run_no in range(RUNS):
+        with FaultProxy("127.0.0.1", server.port, seed=run_no, cut_probability=0.5, max_budget=2_500) as proxy:
+            out = device({**phone, "remote": proxy.url + "/sync/me", "add": [spec] * DRAFTS_PER_RUN, "push": True, "pull": True})
+            cuts += proxy.stats.cuts
+        made += out["added"]
+        assert not out["push"].get("failed") and not out["pull"].get("failed"), out["errors"][-5:]
+        assert set(made) <= set(out["drafts"])  # nothing lost on the phone either
+    assert cuts >= RUNS, f"the proxy cut only {cuts} connections; the test would prove little"
+
+    expected = len(made)
+    deadline = time.monotonic() + 120
+    while counts(server)[0] < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    apps, subs, numbers = counts(server)
+    assert (apps, subs, numbers) == (expected, expected, expected)
+
+    # the status of every draft reaches the phone, through the same bad network
+    statuses: list[dict] = []
+    deadline = time.monotonic() + 120
+    while len(statuses) < expected and time.monotonic() < deadline:
+        with FaultProxy("127.0.0.1", server.port, seed=1000 + len(statuses), cut_probability=0.5, max_budget=2_500) as proxy:
+            statuses = device({**phone, "remote": proxy.url + "/sync/me", "pull": True})["statuses"]
+        time.sleep(0.5)
+    assert len(statuses) == expected
+    assert {s["id"].removeprefix("status:") for s in statuses} == {d.removeprefix("draft:") for d in made}
+    assert {s["state"] for s in statuses} == {"received"}
+    assert len({s["tracking_number"] for s in statuses}) == expected
+
+
+def test_a_draft_edited_on_two_phones_keeps_both_versions_on_both(stack):
+    server, tmp = stack
+    cookie = enrol_resident(server.url, server.env["DATABASE_URL"], "33.02")
+    remote = server.url + "/sync/me"
+    first = {"dir": str(tmp / "phone-a"), "cookie": cookie, "remote": remote, "attempts": 5}
+    second = {**first, "dir": str(tmp / "phone-b")}
+    spec = {"region_code": REGION, "service_id": SERVICE, "service_version": 1, "values": {"catatan": "awal"}, "state": "draft"}
+    [draft] = device({**first, "add": [spec], "push": True})["added"]
+    assert draft in device({**second, "pull": True})["drafts"]
+
+    # both phones change the same draft with no signal, then sync
+    device({**first, "edit": [{"id": draft, "set": {"values": {"catatan": "dari ponsel A"}}}]})
+    device({**second, "edit": [{"id": draft, "set": {"values": {"catatan": "dari ponsel B"}}}]})
+    pushed = [device({**first, "push": True}), device({**second, "push": True})]
+    assert all(p["push"].get("docs_written") == 1 for p in pushed), pushed
+    # the server keeps both revisions: nothing was dropped on the way
+    with httpx.Client(base_url=server.env["COUCHDB_URL"], auth=(server.env["COUCHDB_USER"], server.env["COUCHDB_PASSWORD"])) as couch:
+        dbs = [n for n in couch.get("/_all_dbs").json() if n.startswith("userdb-")]
+        kept = set()
+        for name in dbs:
+            r = couch.get(f"/{name}/{draft}", params={"open_revs": "all"}, headers={"accept": "application/json"})
+            if r.status_code == 200:
+                kept |= {row["ok"]["values"]["catatan"] for row in r.json() if "ok" in row}
+    assert kept == {"dari ponsel A", "dari ponsel B"}
+
+    # and each phone, after pulling, holds both and can show the choice
+    a = device({**first, "pull": True})
+    b = device({**second, "pull": True})
+    assert draft in a["conflicts"] and draft in b["conflicts"], (a["conflicts"], b["conflicts"])
