@@ -39,8 +39,8 @@ def draft_spec(i: int) -> dict[str, Any]:
 
 
 def device(args: dict[str, Any]) -> dict[str, Any]:
-    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs"), json.dumps(args)], capture_output=True, text=True,
-                         timeout=900, cwd=ROOT)
+    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs")], input=json.dumps(args), capture_output=True,
+                         text=True, timeout=900, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-1500:])
     return json.loads(out.stdout.strip().splitlines()[-1])

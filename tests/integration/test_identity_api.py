@@ -75,6 +75,37 @@ def test_a_resident_enrols_with_a_passkey_signs_out_and_signs_in_again(world):
     assert client.get("/api/identity/me").json()["signed_in"] is True
 
 
+def test_sessions_are_written_only_when_they_change(world):
+    """Anonymous requests leave no session behind; signing in gets a fresh id; a syncing phone's
+    requests do not rewrite its session each time; signing out removes it."""
+    client, settings, batam, _ = world
+    folder = settings.var_dir / "sessions"
+    files = lambda: sorted(p.name for p in folder.glob("*")) if folder.exists() else []  # noqa: E731
+    for path in ("/healthz", "/api/identity/me", "/sync/catalog/"):
+        r = client.get(path)
+        assert "mpp_session" not in r.headers.get("set-cookie", ""), path
+    assert files() == []
+
+    r = client.post("/api/identity/enroll/start", json=claims(batam))  # the ceremony's challenge needs a session
+    before_sign_in = client.cookies.get("mpp_session")
+    assert before_sign_in and len(files()) == 1
+    authn = SoftAuthenticator(origin=ORIGIN)
+    assert client.post("/api/identity/enroll/finish", json={"credential": authn.create(r.json())}).status_code == 201
+    signed_in = client.cookies.get("mpp_session")
+    assert signed_in != before_sign_in and len(files()) == 1  # the pre-sign-in session is gone
+
+    stored = folder / files()[0]
+    written = stored.stat().st_mtime_ns
+    for _ in range(5):
+        r = client.get("/api/identity/me")
+        assert r.json()["signed_in"] and "mpp_session" not in r.headers.get("set-cookie", "")
+    assert stored.stat().st_mtime_ns == written
+
+    assert client.post("/api/identity/logout").status_code == 200
+    assert files() == []
+    assert client.get("/api/identity/me").json() == {"signed_in": False}
+
+
 def test_the_nik_and_phone_are_stored_encrypted_and_the_nik_found_by_keyed_hash(world):
     client, settings, batam, _ = world
     r = client.post("/api/identity/enroll/start", json=claims(batam, phone="0812-3456 7890"))

@@ -1,7 +1,7 @@
 // A phone, as far as sync is concerned: a PouchDB database kept on disk between runs and one-shot
 // replication to the person's /sync/me through whatever network sits in between.
 //
-//   node tests/support/device.mjs '<json>'
+//   node tests/support/device.mjs '<json>'     (or the JSON on standard input, for long lists)
 //   {"dir": "...", "remote": "http://host:port/sync/me", "cookie": "mpp_session=...", "headers": {...},
 //    "add": [{"region_code": "21.71", "service_id": "...", "service_version": 1, "values": {...}}, ...],
 //    "edit": [{"id": "draft:…", "set": {"values": {...}}}],
@@ -10,12 +10,12 @@
 // Prints one JSON line: drafts on the device, push/pull results, attempts used, errors seen.
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const PouchDB = require('pouchdb');
 
-const args = JSON.parse(process.argv[2]);
+const args = JSON.parse(process.argv[2] ?? readFileSync(0, 'utf8'));
 const errors = [];
 // PouchDB's http adapter lets some failed set-up requests reject unobserved; on a phone that is a
 // console message, not a crash — the replication itself reports the failure and is retried
