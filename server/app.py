@@ -21,6 +21,7 @@ from identity.registry import LocalRegistry
 from server.accounts.guards import authorize
 from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
+from server.accounts.guards import RecentIdentities
 from server.accounts.sessions import session_config, session_store
 from server.applications.stub import ApplicationStub
 from server.backoffice.catalog_admin import CatalogAdmin
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationStub, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
-                     "registry": LocalRegistry(engine), "passkeys": passkey_config}),
+                     "registry": LocalRegistry(engine), "passkeys": passkey_config,
+                     "recent_identities": RecentIdentities()}),
         stores={"sessions": session_store(settings)},
         guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},

@@ -157,10 +157,11 @@ def lock_refusal(doc: dict, locked: dict[str, str]) -> DocRefusal | None:
     return DocRefusal("sync.draft_locked", doc_id)
 
 
-def screen_doc(doc: Any, locked: dict[str, str]) -> DocRefusal | None:
-    """Why a device may not write `doc` to its own database, or None."""
-    size = len(encode(doc)) if isinstance(doc, dict) else None
-    return check_device_doc(doc, encoded_size=size) or lock_refusal(doc, locked)
+def screen_doc(doc: Any, locked: dict[str, str], encoded: bytes | None = None) -> DocRefusal | None:
+    """Why a device may not write `doc` (JSON `encoded`, if already made) to its own database, or None."""
+    if encoded is None and isinstance(doc, dict):
+        encoded = encode(doc)
+    return check_device_doc(doc, encoded_size=None if encoded is None else len(encoded)) or lock_refusal(doc, locked)
 
 
 @dataclass
@@ -170,20 +171,22 @@ class Screened:
     total: int
     accepted: list[tuple[int, dict]] = field(default_factory=list)
     refused: list[tuple[int, DocRefusal]] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)  # JSON of each accepted doc, made once for the size check
 
     def upstream_body(self, new_edits: bool | None) -> bytes:
-        body: dict[str, Any] = {"docs": [doc for _, doc in self.accepted]}
-        if new_edits is not None:
-            body["new_edits"] = new_edits
-        return encode(body)
+        """`{"docs": [...], "new_edits"?}` from the docs' JSON as already encoded."""
+        tail = b"" if new_edits is None else b',"new_edits":' + (b"true" if new_edits else b"false")
+        return b'{"docs":[' + b",".join(self.encoded) + b"]" + tail + b"}"
 
 
 def screen_docs(docs: list[Any], locked: dict[str, str]) -> Screened:
     screened = Screened(total=len(docs))
     for position, doc in enumerate(docs):
-        refusal = screen_doc(doc, locked)
+        encoded = encode(doc) if isinstance(doc, dict) else None
+        refusal = screen_doc(doc, locked, encoded)
         if refusal is None:
             screened.accepted.append((position, doc))
+            screened.encoded.append(encoded)  # type: ignore[arg-type]  # accepted docs are dicts
         else:
             screened.refused.append((position, refusal))
     return screened

@@ -13,6 +13,7 @@ Region-scoped roles must hold their grant in the region named by the route's `co
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from litestar.connection import ASGIConnection
@@ -39,6 +40,47 @@ class ForeignOrigin(IdentityError):
     """A state-changing request sent from another site."""
 
 
+class RecentIdentities:
+    """Identities loaded in the last few seconds, for the replication routes only.
+
+    A syncing phone sends a burst of requests (checkpoint, revs_diff, bulk_docs, … per batch);
+    loading the same identity from SQL for each of them doubled the gateway's cost. Signing out
+    or revoking a device forgets the account here at once; a device revoked through another app
+    replica may go on reading its own database and writing its checkpoints for at most `ttl`
+    seconds. Writing documents, and every other route, always loads afresh.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000):
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[tuple[str, str, str], tuple[float, Identity]] = {}
+
+    def get(self, key: tuple[str, str, str]) -> Identity | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, str, str], who: Identity) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # a burst of distinct people: start over rather than scan
+        self._entries[key] = (time.monotonic(), who)
+
+    def forget(self, account_id: str) -> None:
+        for key in [k for k in self._entries if k[0] == account_id]:
+            del self._entries[key]
+
+
+CACHED_PREFIX = "/sync/"
+
+
+def _reuses_identity(method: str, path: str) -> bool:
+    """Replication requests that write no document: reads, revs_diff/bulk_get, checkpoints."""
+    if not path.startswith(CACHED_PREFIX) or path.endswith("/_bulk_docs"):
+        return False
+    return method in ("GET", "HEAD", "POST") or "/_local/" in path
+
+
 async def current_identity(connection: ASGIConnection) -> Identity | None:
     """The caller's identity, loaded once per request from the server-side session."""
     state = connection.scope.setdefault("state", {})
@@ -47,13 +89,19 @@ async def current_identity(connection: ASGIConnection) -> Identity | None:
     data = connection.scope.get("session") or {}
     who = None
     if data.get("account") and data.get("device"):
-        async with AsyncSession(connection.app.state.engine, expire_on_commit=False) as session:
-            try:
-                who = await load_identity(session, data["account"], data["device"], datetime.fromisoformat(data["auth_at"]))
-            except SessionRevoked:
-                connection.scope["session"] = {}  # forget it; the device signs in again, local data stays
-                state["identity"] = None
-                raise
+        recent: RecentIdentities = connection.app.state.recent_identities
+        key = (data["account"], data["device"], data.get("auth_at", ""))
+        cacheable = _reuses_identity(connection.scope["method"], connection.scope["path"])
+        who = recent.get(key) if cacheable else None
+        if who is None:
+            async with AsyncSession(connection.app.state.engine, expire_on_commit=False) as session:
+                try:
+                    who = await load_identity(session, data["account"], data["device"], datetime.fromisoformat(data["auth_at"]))
+                except SessionRevoked:
+                    connection.scope["session"] = {}  # forget it; the device signs in again, local data stays
+                    state["identity"] = None
+                    raise
+            recent.put(key, who)
     state["identity"] = who
     return who
 

@@ -161,6 +161,7 @@ class IdentityApi(Controller):
     async def logout(self, request: Request, who: NamedDependency[Identity], accounts: NamedDependency[AccountService]) -> dict:
         """Signed in: end this device's session (drafts on the device are kept)."""
         await accounts.sign_out(who)
+        request.app.state.recent_identities.forget(who.account_id)
         request.clear_session()
         return {"signed_in": False}
 
@@ -171,9 +172,11 @@ class IdentityApi(Controller):
                  "current": d.id == who.device_id} for d in await accounts.devices(who)]
 
     @delete("/devices/{device_id:str}", opt={"guard": "signed_in"}, status_code=200)
-    async def revoke_device(self, device_id: FromPath[str], who: NamedDependency[Identity], accounts: NamedDependency[AccountService]) -> dict:
+    async def revoke_device(self, request: Request, device_id: FromPath[str], who: NamedDependency[Identity],
+                            accounts: NamedDependency[AccountService]) -> dict:
         """Signed in, recently re-authenticated: sign one of the person's devices out."""
         await accounts.revoke_device(who, device_id)
+        request.app.state.recent_identities.forget(who.account_id)
         return {"revoked": device_id}
 
     @get("/passkeys", opt={"guard": "signed_in"}, cache=False)

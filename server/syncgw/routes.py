@@ -16,6 +16,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from litestar import MediaType, Request, Response, route
+from litestar.background_tasks import BackgroundTask
 from litestar.enums import HttpMethod
 from litestar.response import Stream
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -195,6 +196,11 @@ async def _locked(request: Request, who: Identity, ids: list[str]) -> dict[str, 
         return await locked_drafts(session, who.account_id, ids)
 
 
+def _changed(request: Request, who: Identity) -> BackgroundTask:
+    """Marks the database changed once the device has its answer (the write is already durable)."""
+    return BackgroundTask(_mark_changed, request, who)
+
+
 async def _mark_changed(request: Request, who: Identity) -> None:
     """Tell the ingest worker this person's database has new writes. The write itself is done;
     if SQL is down the worker's periodic sweep finds it, so the device still gets its answer."""
@@ -214,9 +220,8 @@ async def _me_put_doc(request: Request, who: Identity, decision: Decision, query
         raise refusal_error(refusal)
     upstream = await _send(request, decision, query, encode(doc))
     body = await _read_all(upstream)
-    if upstream.status in (200, 201, 202):
-        await _mark_changed(request, who)
-    return Response(body, status_code=upstream.status, headers=upstream.headers)
+    changed = _changed(request, who) if upstream.status in (200, 201, 202) else None
+    return Response(body, status_code=upstream.status, headers=upstream.headers, background=changed)
 
 
 async def _me_delete_doc(request: Request, who: Identity, decision: Decision, query: str) -> Response:
@@ -224,9 +229,8 @@ async def _me_delete_doc(request: Request, who: Identity, decision: Decision, qu
         raise refusal_error(DocRefusal("sync.draft_locked", decision.doc_id))
     upstream = await _send(request, decision, query, None)
     body = await _read_all(upstream)
-    if upstream.status in (200, 202):
-        await _mark_changed(request, who)
-    return Response(body, status_code=upstream.status, headers=upstream.headers)
+    changed = _changed(request, who) if upstream.status in (200, 202) else None
+    return Response(body, status_code=upstream.status, headers=upstream.headers, background=changed)
 
 
 async def _me_bulk_docs(request: Request, who: Identity, decision: Decision, query: str) -> Response:
@@ -244,9 +248,9 @@ async def _me_bulk_docs(request: Request, who: Identity, decision: Decision, que
         return Response(body, status_code=upstream.status, headers=upstream.headers)  # CouchDB refused the whole request
     answers = parse_json(body)
     answers = answers if isinstance(answers, list) else []
-    if written(screened, answers):
-        await _mark_changed(request, who)
-    return Response(merge_bulk_results(screened, answers, refused), status_code=upstream.status, media_type=MediaType.JSON)
+    changed = _changed(request, who) if written(screened, answers) else None
+    return Response(merge_bulk_results(screened, answers, refused), status_code=upstream.status, media_type=MediaType.JSON,
+                    background=changed)
 
 
 def _refusal_row(refusal: DocRefusal, lang: str) -> dict:

@@ -248,6 +248,16 @@ def test_a_revoked_device_gets_401_session_revoked(world):
     assert stored_ids(world) == set()
 
 
+def test_signing_out_ends_replication_at_once_even_for_reads(world):
+    """Replication reads reuse a just-loaded identity for a few seconds; signing out (or revoking
+    the device) through this app forgets it immediately."""
+    assert world.client.get("/sync/me/_changes?style=all_docs&since=0").status_code == 200
+    kept = world.client.cookies.get("mpp_session")  # a copy of the cookie, as a thief would keep it
+    assert kept and world.client.post("/api/identity/logout").status_code == 200
+    world.client.cookies.set("mpp_session", kept)
+    assert world.client.get("/sync/me/_changes?style=all_docs&since=0").status_code == 401
+
+
 def test_staff_have_no_database_of_their_own_here(world):
     world.client.set_session_data(staff_session(world.sql_url, "field_officer", None))
     assert_refused(world.client.get("/sync/me"), 403, "auth.forbidden")
