@@ -13,15 +13,15 @@ from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 
 from identity.crypto import PiiCipher
 from identity.passkeys import PasskeyConfig
 from identity.registry import LocalRegistry
-from server.accounts.guards import authorize
+from server.accounts.guards import RecentIdentities, authorize
 from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
-from server.accounts.guards import RecentIdentities
 from server.accounts.sessions import session_config, session_store
 from server.applications.stub import ApplicationStub
 from server.backoffice.catalog_admin import CatalogAdmin
@@ -61,6 +61,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
     passkey_config = PasskeyConfig(rp_id=settings.web.rp_id, rp_name="MPP Digital", origins=[settings.web.public_origin])
 
+    sessions = session_store(settings)
+
+    async def prune_sessions() -> None:
+        """Sessions expire on their own in Redis; on disk, expired ones are removed at start."""
+        if isinstance(sessions, FileStore):
+            await sessions.delete_expired()
+
     async def close_stores() -> None:
         await couch.aclose()
         await engine.dispose()
@@ -70,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
                      "recent_identities": RecentIdentities()}),
-        stores={"sessions": session_store(settings)},
+        stores={"sessions": sessions},
         guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
@@ -83,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, exclude=["/sync"]),
         openapi_config=OpenAPIConfig(title="MPP Digital API", version="0.1.0",
                                      openapi_router=Router(path="/api/docs", route_handlers=[], opt={"guard": "public"})),
+        on_startup=[prune_sessions],
         on_shutdown=[close_stores],
         logging_config=None,  # server.observability configures logging (with PII masking)
         debug=False,

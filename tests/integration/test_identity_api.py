@@ -4,6 +4,7 @@ in-person verification, staff — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -104,6 +105,19 @@ def test_sessions_are_written_only_when_they_change(world):
     assert client.post("/api/identity/logout").status_code == 200
     assert files() == []
     assert client.get("/api/identity/me").json() == {"signed_in": False}
+
+
+def test_expired_sessions_on_disk_are_removed_when_the_app_starts(world):
+    client, settings, _, _ = world
+    store = client.app.stores.get("sessions")
+    client.blocking_portal.call(store.set, "old", b"{}", 1)
+    client.blocking_portal.call(store.set, "fresh", b"{}", 3600)
+    folder = settings.var_dir / "sessions"
+    assert len(list(folder.glob("*"))) == 2
+    time.sleep(1.1)
+    with TestClient(app=create_app(settings), session_config=session_config(settings)):
+        pass
+    assert len(list(folder.glob("*"))) == 1
 
 
 def test_the_nik_and_phone_are_stored_encrypted_and_the_nik_found_by_keyed_hash(world):
