@@ -45,3 +45,25 @@ def test_demo_data_loads_the_pilot_regions_once(sql_url):
     assert residents > 2000
     assert first == 21 + 39 + 21 * (3 + 39) + residents
     assert second == 0
+
+
+def test_the_migrations_build_exactly_the_models(sql_url):
+    """A model changed without a migration (or the reverse) shows up here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import server.app  # noqa: F401  # every model is imported by the app
+
+    migrate(sql_url)
+
+    async def drift():
+        engine = make_engine(sql_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), SQLModel.metadata))
+        finally:
+            await engine.dispose()
+
+    assert run(drift()) == []
