@@ -16,7 +16,10 @@ from sqlmodel import Field, SQLModel
 
 from identity.models import utcnow
 
-APPLICATION_STATES = ("received", "in_process", "needs_revision", "approved", "rejected")
+# waiting_for_files: valid and numbered, but a photo or document it names has not arrived and been
+# verified yet; no officer sees it and its SLA has not started.
+APPLICATION_STATES = ("waiting_for_files", "received", "in_process", "needs_revision", "approved", "rejected")
+APPLICANT_KINDS = ("self", "assisted")  # assisted: filed by a field officer for the person in `applicant`
 UNLOCKED_STATES = ("needs_revision",)  # the person may edit and send again
 SUBMISSION_OUTCOMES = ("accepted", "invalid", "ignored")  # ignored: sent while the application was locked
 
@@ -37,6 +40,15 @@ class Application(SQLModel, table=True):
     due_date: date | None = None  # SLA in working days from the day it was received
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Who the application is for. "self": the owner of the database (`account_id`). "assisted": a
+    # field officer (`account_id`, also `filed_by`) filed it for the person in `applicant`:
+    # {"name", "nik_cipher" (identity.crypto), "birth_date", "identity_check": {...}, "consent": {...}}.
+    applicant_kind: str = Field(default="self", max_length=10, sa_column_kwargs={"server_default": "self"})
+    applicant_nik_hash: str | None = Field(default=None, max_length=64, index=True)  # PiiCipher.lookup_hash("nik", …)
+    applicant_birth_date: date | None = None  # with the tracking number, opens the public status page (/lacak)
+    applicant: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    filed_by: str | None = Field(default=None, foreign_key="account.id", max_length=32)
+    check_code: str | None = Field(default=None, max_length=8)  # written on the paper slip next to the tracking number
 
 
 class Submission(SQLModel, table=True):
@@ -115,3 +127,38 @@ class TrackingSequence(SQLModel, table=True):
     region_code: str = Field(primary_key=True, max_length=5)
     year: int = Field(primary_key=True)
     last: int = 0
+
+
+# --- photos and documents (/blobs/) -------------------------------------------------------------
+
+
+class Blob(SQLModel, table=True):
+    """A verified file, stored once under its sha256 whoever uploaded it (content-addressed)."""
+
+    sha256: str = Field(primary_key=True, max_length=64)  # lowercase hex
+    size: int
+    mime: str = Field(max_length=40)  # as sniffed from the bytes, never as claimed
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BlobOwner(SQLModel, table=True):
+    """Who uploaded a blob: a person may reference only blobs they uploaded; quotas count these."""
+
+    account_id: str = Field(foreign_key="account.id", primary_key=True, max_length=32)
+    sha256: str = Field(foreign_key="blob.sha256", primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Upload(SQLModel, table=True):
+    """A resumable upload in progress (TUS 1.0); its bytes so far sit in the blob store's staging area."""
+
+    id: str = Field(primary_key=True, max_length=32)  # random hex; the upload URL is /blobs/uploads/<id>
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=32)
+    length: int  # Upload-Length
+    offset: int = 0  # bytes received and written so far
+    sha256: str = Field(max_length=64)  # what the device says the whole file hashes to; checked at the end
+    mime: str = Field(max_length=40)  # what the device says it is; the bytes decide
+    field: str = Field(default="", max_length=60)  # the form field it is for (diagnostics only)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
