@@ -97,6 +97,8 @@ refreshAccount().then(() => { if (!location.hash || location.hash === '#/') rend
 function startSync(force) {
   if (!lastAccountId()) return;
   import('./data/sync.js').then((sync) => sync.startSync({ force })).catch((err) => console.error(err));
+  // photos of submitted drafts go up on their own, resumably (data/uploads.js)
+  import('./data/uploads.js').then((uploads) => uploads.startUploads()).catch((err) => console.error(err));
 }
 window.addEventListener('mpp:signed-in', () => startSync(true));
 window.addEventListener('mpp:signed-out', () => { if (!location.hash || location.hash === '#/') renderHome(); });

@@ -9,6 +9,8 @@ import {
   DRAFT_PREFIX, MAX_DOC_BYTES, STATUS_PREFIX, draftUuid, draftView, encodedSize, matchingStatus, newDraft,
   resolutionDocs, revisionDiff, statusIdFor, submitted, uuid, withValues,
 } from './draftstate.js';
+import { fileRefs, filesProgress } from './blobstate.js';
+import { blobRecords } from './blobs.js';
 
 // sync bookkeeping kept beside the drafts; _local docs never replicate
 const KNOWN_ID = '_local/mpp-known'; // revisions the server has: pushed or pulled
@@ -54,6 +56,11 @@ function write(fn) {
   const accountId = currentAccountId();
   if (!accountId) return Promise.reject(new Error('no account on this device'));
   return serial(accountId, async () => fn(await draftsDb(accountId)));
+}
+
+/** Screens showing this draft redraw (a file of it went up, or was refused). */
+export function notifyChanged(id) {
+  changed(id);
 }
 
 /** Called after every local write, so screens and the sync bar can refresh. */
@@ -120,8 +127,10 @@ export async function loadDraft(id) {
   const db = await requireDb();
   const draft = await getOrNull(db, id, { conflicts: true });
   if (!draft) return null;
-  const [status, m] = await Promise.all([getOrNull(db, statusIdFor(id)), marks(db)]);
-  const entry = { draft, status, pending: isPending(draft, m.known), denied: m.denied[id] || null };
+  const [status, m, records] = await Promise.all([getOrNull(db, statusIdFor(id)), marks(db),
+    blobRecords(fileRefs(draft).map((r) => r.sha256))]);
+  const entry = { draft, status, pending: isPending(draft, m.known), denied: m.denied[id] || null,
+    files: filesProgress(draft, records) };
   return { ...entry, view: draftView(entry), conflicts: draft._conflicts || [] };
 }
 
@@ -188,17 +197,18 @@ export async function listDrafts() {
   const db = draftsDb();
   if (!db) return [];
   const d = await db;
-  const [drafts, statuses, m] = await Promise.all([
+  const [drafts, statuses, m, records] = await Promise.all([
     d.allDocs({ include_docs: true, conflicts: true, startkey: DRAFT_PREFIX, endkey: `${DRAFT_PREFIX}\ufff0` }),
     d.allDocs({ include_docs: true, startkey: STATUS_PREFIX, endkey: `${STATUS_PREFIX}\ufff0` }),
     marks(d),
+    blobRecords(),
   ]);
   const byUuid = new Map(statuses.rows.map((r) => [r.id.slice(STATUS_PREFIX.length), r.doc]));
   return drafts.rows
     .filter((r) => r.doc && !r.doc._deleted)
     .map((r) => {
       const entry = { draft: r.doc, status: byUuid.get(draftUuid(r.id)) || null,
-        pending: isPending(r.doc, m.known), denied: m.denied[r.id] || null };
+        pending: isPending(r.doc, m.known), denied: m.denied[r.id] || null, files: filesProgress(r.doc, records) };
       return { ...entry, view: draftView(entry), conflicts: r.doc._conflicts || [] };
     })
     .sort((a, b) => (b.draft.updated_at || '').localeCompare(a.draft.updated_at || ''));

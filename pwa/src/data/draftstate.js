@@ -93,21 +93,32 @@ const STATUS_LABELS = {
 
 /**
  * What the device shows for one draft, from its doc, its status doc (if pulled), whether its
- * current revision still waits to be pushed, and the gateway's refusal of that revision.
+ * current revision still waits to be pushed, the gateway's refusal of that revision, and how far
+ * its photos got (`files`, from blobstate.filesProgress): "Mengirim foto (2 dari 3)".
  * Returns {key, label, params, editable, locked, resubmit, tracking_number, errors}; `label`
  * is a message-catalog key and `params` fill it in.
  */
-export function draftView({ draft, status = null, pending = false, denied = null }) {
+export function draftView({ draft, status = null, pending = false, denied = null, files = null }) {
   const current = matchingStatus(draft, status);
   const tracking = status?.tracking_number || null; // a resubmission keeps the number
   const locking = current && LOCKING.has(current.state);
-  const reopened = current && REOPENING.has(current.state);
   const refusal = denied && denied.rev === draft._rev ? denied.reason : null;
+  // the server refused a file of this submission: the person replaces it and sends again
+  const fileRefused = !locking && draft.state === 'submitted' && files?.refused?.length ? files.refused[0] : null;
+  const reopened = (current && REOPENING.has(current.state)) || Boolean(fileRefused);
+  const filesGoingUp = draft.state === 'submitted' && files && files.confirmed < files.total
+    && (!current || current.state === 'waiting_for_files');
   let key;
   let params = {};
   if (refusal) {
     key = 'denied';
     params = { reason: refusal };
+  } else if (fileRefused) {
+    key = 'file_refused';
+    params = { reason: fileRefused.message || fileRefused.code };
+  } else if (filesGoingUp) {
+    key = 'sending_files';
+    params = { n: Math.min(files.confirmed + 1, files.total), total: files.total };
   } else if (current) {
     key = current.state;
     if (current.state === 'received') params = { tracking: current.tracking_number || '' };

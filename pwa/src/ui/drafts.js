@@ -10,6 +10,8 @@ import {
 import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
 import { lastAccountId } from '../data/me.js';
 import { startSync, subscribe } from '../data/sync.js';
+import { blobRecords, fileBytes, forgetRef, onBlobChange, storeFile } from '../data/blobs.js';
+import { startUploads } from '../data/uploads.js';
 import { buildForm, label, notFound, summaryLine, today } from './form.js';
 import { syncCard } from './syncbar.js';
 import { h } from './dom.js';
@@ -94,6 +96,7 @@ export async function renderDraftList(app) {
   app.replaceChildren(root);
   await fill();
   follow(root, null, fill);
+  const offBlob = onBlobChange(() => { if (root.isConnected) fill().catch(console.error); else offBlob(); });
 }
 
 // ---- one draft ----
@@ -221,7 +224,13 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     },
   });
 
-  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors });
+  const files = {
+    store: (blob, field, mime, filename) => storeFile(blob, { draftId: id, field, mime, filename }),
+    forget: (value, field) => forgetRef(value.sha256, { draftId: id, field }),
+    record: async (value) => (await blobRecords([value.sha256]))[value.sha256] || null,
+    bytes: (value) => fileBytes(value.sha256),
+  };
+  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors, files });
   const submitLabel = view.resubmit ? t('draft.resubmit') : t('draft.submit');
   const submitButton = h('button', { type: 'submit', id: 'submit' }, submitLabel);
   const fieldset = h('fieldset', { class: 'plain', disabled: !editable }, form.fields);
@@ -244,6 +253,7 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
       check.textContent = t('draft.submitted');
       history.replaceState(null, '', `#/draf/${draftUuid(id)}`);
       startSync();
+      startUploads();
       await rerender();
     } catch (err) {
       console.error(err);
@@ -290,10 +300,17 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
   const signature = (e) => JSON.stringify([e.view.key, e.view.params, e.view.editable, e.view.resubmit, e.status?._rev || null,
     e.conflicts, e.denied?.reason || null]);
   const shown = signature(entry);
-  follow(root, [id, statusIdFor(id)], async () => {
+  const recheck = async () => {
     const next = await loadDraft(id);
     if (!next || !root.isConnected) return;
     if (signature(next) !== shown) rerender();
+  };
+  follow(root, [id, statusIdFor(id)], recheck);
+  // a file of this draft went up or was refused
+  const named = () => new Set(Object.values(values).filter((v) => v?.sha256).map((v) => v.sha256));
+  const offBlob = onBlobChange((sha256) => {
+    if (!root.isConnected) { offBlob(); return; }
+    if (named().has(sha256)) recheck().catch(console.error);
   });
 }
 

@@ -9,6 +9,7 @@ import { evaluateLenient } from '../forms/conditions.js';
 import { validateValues } from '../forms/validate.js';
 import { feeLabel } from './services.js';
 import { h } from './dom.js';
+import { fileControl } from './photo.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', nik: 'text', kk: 'text', phone: 'tel', email: 'email' };
 
@@ -24,7 +25,7 @@ function context(values) {
   return { ...values, _today: today() };
 }
 
-function fieldControl(field, values, onChange) {
+function fieldControl(field, values, onChange, files) {
   const id = `f-${field.id}`;
   const common = { id, name: field.id, 'aria-describedby': `${id}-msg`, required: field.required || null };
   const set = (value) => { if (value === '' || value == null) delete values[field.id]; else values[field.id] = value; onChange(field.id); };
@@ -55,8 +56,7 @@ function fieldControl(field, values, onChange) {
       return h('textarea', { ...common, rows: 3, oninput: (e) => set(e.target.value) }, values[field.id] || '');
     case 'photo':
     case 'document':
-      return h('input', { ...common, type: 'file', accept: field.type === 'photo' ? 'image/*' : 'image/*,application/pdf',
-        capture: field.type === 'photo' ? 'environment' : null, disabled: true });
+      return fileControl(field, values, set, common, files, label(field));
     default:
       return h('input', {
         ...common, type: INPUT_TYPES[field.type] || 'text', value: values[field.id] ?? '',
@@ -76,9 +76,10 @@ function serverMessages(value) {
 /**
  * The fields and requirement list of one service version, bound to `values` (changed in place).
  * onChange(fieldId, value) runs after each answer. `serverErrors` ({fieldId: message}) show
- * under their field until the person changes that answer.
+ * under their field until the person changes that answer. `files` (ui/photo.js) lets photo and
+ * document fields take files; without it they stay disabled.
  */
-export function buildForm(content, values, { onChange = () => {}, serverErrors = {} } = {}) {
+export function buildForm(content, values, { onChange = () => {}, serverErrors = {}, files = null } = {}) {
   const touched = new Set();
   const fromServer = new Map(Object.entries(serverErrors).map(([id, v]) => [id, serverMessages(v)]));
   const rows = new Map();
@@ -111,7 +112,7 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
   const fields = content.form_fields.map((field) => {
     const row = h('div', { class: 'field', 'data-field': field.id },
       h('label', { for: `f-${field.id}` }, label(field), field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-      fieldControl(field, values, changed),
+      fieldControl(field, values, changed, files),
       field.help_id ? h('small', { class: 'muted' }, field.help_id) : null,
       h('p', { class: 'msg', id: `f-${field.id}-msg`, 'aria-live': 'polite' }));
     rows.set(field.id, row);

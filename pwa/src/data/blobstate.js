@@ -1,0 +1,114 @@
+// Pure rules about photo and document files on the device: the value a draft holds for a file
+// field, which files a draft references, which of them still have to go up, and when their
+// bytes may leave the device. No DOM, no PouchDB, no network: node --test runs it.
+
+export const BLOB_PREFIX = 'blob:';
+export const MAX_FILE_BYTES = 5 * 1024 * 1024; // forms/validate.js and the server say the same
+export const CHUNK_BYTES = 256 * 1024;
+export const RETRY_DELAYS_MS = [0, 3000, 10000, 30000, 60000];
+// photos: long edge at most 1600 px, JPEG; a KTP photo lands well under 250 KB
+export const PHOTO = { maxLongEdge: 1600, maxBytes: 250 * 1024, mime: 'image/jpeg', initialQuality: 0.8 };
+export const FILE_FIELD_TYPES = new Set(['photo', 'document']);
+// the server holds the application but not every file it names yet
+export const WAITING_FOR_FILES = 'waiting_for_files';
+
+export function blobId(sha256) {
+  return BLOB_PREFIX + sha256;
+}
+
+export function hex(buffer) {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The draft's value for a file field: a reference only, never the bytes (the gateway refuses
+ * attachments and docs over 64 KB). Exactly the keys the server's form schema allows.
+ */
+export function fileValue({ sha256, size, mime }) {
+  return { sha256, size, mime };
+}
+
+export function isFileValue(value) {
+  return Boolean(value) && typeof value === 'object' && !Array.isArray(value)
+    && typeof value.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256)
+    && Number.isInteger(value.size) && value.size > 0 && typeof value.mime === 'string';
+}
+
+/** Which kind of file the person picked: 'image' is compressed, 'pdf' kept as it is, else refused. */
+export function fileKind(mime, fieldType) {
+  if (/^image\//.test(mime || '')) return 'image';
+  if (mime === 'application/pdf' && fieldType === 'document') return 'pdf';
+  return null;
+}
+
+/** The file references of one draft, in form order: [{field, sha256, size, mime}]. */
+export function fileRefs(draft, fields = null) {
+  const values = draft?.values || {};
+  const ids = fields ? fields.filter((f) => FILE_FIELD_TYPES.has(f.type)).map((f) => f.id) : Object.keys(values);
+  const refs = [];
+  for (const id of ids) if (isFileValue(values[id])) refs.push({ field: id, ...fileValue(values[id]) });
+  return refs;
+}
+
+/** A draft's files go up once it is submitted; a draft still being edited may change its photo. */
+export function uploadsAllowed(draft) {
+  return draft?.state === 'submitted' && Boolean(draft.submission_id);
+}
+
+/**
+ * The files to send, one at a time, in order: those of submitted drafts that the server has not
+ * confirmed and has not refused. `records` maps sha256 to the local blob record (or is absent).
+ * Each sha256 appears once even when two drafts name it.
+ */
+export function uploadPlan(drafts, records) {
+  const seen = new Set();
+  const plan = [];
+  for (const draft of drafts) {
+    if (!uploadsAllowed(draft)) continue;
+    for (const ref of fileRefs(draft)) {
+      if (seen.has(ref.sha256)) continue;
+      seen.add(ref.sha256);
+      const rec = records[ref.sha256];
+      if (!rec || !rec.has_bytes || rec.state === 'confirmed' || rec.state === 'refused') continue;
+      plan.push({ ...ref, draft: draft._id });
+    }
+  }
+  return plan;
+}
+
+/**
+ * How far a draft's files got: {total, confirmed, refused: [{field, code, message}], missing}.
+ * `missing` counts files the device no longer holds and the server has not confirmed.
+ */
+export function filesProgress(draft, records) {
+  const refs = fileRefs(draft);
+  const out = { total: refs.length, confirmed: 0, refused: [], missing: 0 };
+  for (const ref of refs) {
+    const rec = records[ref.sha256];
+    if (rec?.state === 'confirmed') out.confirmed += 1;
+    else if (rec?.state === 'refused') out.refused.push({ field: ref.field, code: rec.error?.code || '', message: rec.error?.message || '' });
+    else if (!rec?.has_bytes) out.missing += 1;
+  }
+  return out;
+}
+
+/**
+ * Whether a draft's local bytes may be removed: every file confirmed by the server, and the
+ * status doc (for this submission) says the application was received, not waiting for files.
+ */
+export function bytesReleasable(draft, status, records) {
+  if (!uploadsAllowed(draft) || !status || status.submission_id !== draft.submission_id) return false;
+  if (!status.state || status.state === WAITING_FOR_FILES) return false;
+  const refs = fileRefs(draft);
+  return refs.every((r) => records[r.sha256]?.state === 'confirmed');
+}
+
+/** The server's refusal of an upload, from its status and JSON body `{code, message}`. */
+export function uploadRefusal(status, bodyText) {
+  if (!(status >= 400 && status < 500) || status === 401 || status === 409 || status === 423) return null;
+  let body = null;
+  try { body = JSON.parse(bodyText || ''); } catch { /* not JSON: the status alone */ }
+  const code = typeof body?.code === 'string' ? body.code : `http.${status}`;
+  const message = typeof body?.message === 'string' && body.message ? body.message : '';
+  return { code, message, status };
+}
