@@ -1,7 +1,7 @@
 // The photos and documents of the person's drafts, kept on the device until the server confirms
 // them: a local-only PouchDB (`mpp-blobs-<account id>`, never replicated) with one doc
 // `blob:<sha256>` per file, the bytes as its attachment, which drafts and fields name it, and
-// whether the server confirmed or refused it. Drafts hold only {sha256, size, mime}.
+// whether the server confirmed or refused it. Drafts hold only {sha256, size, mime, field}.
 import { localDb } from './db.js';
 import { lastAccountId } from './me.js';
 import { blobId, bytesReleasable, fileValue, hex } from './blobstate.js';
@@ -78,7 +78,7 @@ export async function storeFile(blob, { draftId, field, mime = blob.type, filena
     return doc;
   });
   changed(sha256, rec);
-  return fileValue({ sha256, size: blob.size, mime });
+  return fileValue({ sha256, size: blob.size, mime, field });
 }
 
 /** The draft field no longer names this file; bytes nobody names and the server never had go. */

@@ -22,10 +22,11 @@ export function hex(buffer) {
 
 /**
  * The draft's value for a file field: a reference only, never the bytes (the gateway refuses
- * attachments and docs over 64 KB). Exactly the keys the server's form schema allows.
+ * attachments and docs over 64 KB): {sha256, size, mime, field}, the keys the server's form
+ * schema allows (`field`, optional there, must be this field's id).
  */
-export function fileValue({ sha256, size, mime }) {
-  return { sha256, size, mime };
+export function fileValue({ sha256, size, mime, field }) {
+  return field ? { sha256, size, mime, field } : { sha256, size, mime };
 }
 
 export function isFileValue(value) {
@@ -46,7 +47,7 @@ export function fileRefs(draft, fields = null) {
   const values = draft?.values || {};
   const ids = fields ? fields.filter((f) => FILE_FIELD_TYPES.has(f.type)).map((f) => f.id) : Object.keys(values);
   const refs = [];
-  for (const id of ids) if (isFileValue(values[id])) refs.push({ field: id, ...fileValue(values[id]) });
+  for (const id of ids) if (isFileValue(values[id])) refs.push({ ...fileValue(values[id]), field: id });
   return refs;
 }
 

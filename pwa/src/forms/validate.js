@@ -84,7 +84,9 @@ const length = (s) => Array.from(s).length;
 function fileCodes(field, value) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return ['file'];
   const codes = [];
-  if (Object.keys(value).some((k) => k !== 'sha256' && k !== 'size' && k !== 'mime')) codes.push('file');
+  if (Object.keys(value).some((k) => k !== 'sha256' && k !== 'size' && k !== 'mime' && k !== 'field')) codes.push('file');
+  // optional: the field the upload was for (the server's schema holds it to this field's id)
+  if (hasOwn(value, 'field') && value.field !== field.id) codes.push('file');
   if (!hasOwn(value, 'sha256') || typeof value.sha256 !== 'string' || !PATTERNS.sha256.test(value.sha256)) codes.push('file');
   if (!hasOwn(value, 'size')) codes.push('file');
   else if (isNumber(value.size)) {

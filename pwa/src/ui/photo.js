@@ -1,5 +1,5 @@
 // A photo or document field: take or pick a file, see the result as it will be sent (after
-// compression on the device), retake or replace it. The draft keeps only {sha256, size, mime};
+// compression on the device), retake or replace it. The draft keeps only {sha256, size, mime, field};
 // the bytes live in the local blob store (data/blobs.js) until the server confirms them.
 import { t } from '../i18n.js';
 import { h } from './dom.js';

@@ -33,10 +33,12 @@ function sent(values, extra = {}) {
 
 const local = (extra = {}) => ({ state: 'local', has_bytes: true, ...extra });
 
-test('the file value is only sha256, size and mime, and client validation accepts it', () => {
+test('the file value is sha256, size, mime and field, and client validation accepts it', () => {
   const value = fileValue({ sha256: A, size: 182_000, mime: 'image/jpeg', field: 'foto_ktp', extra: 1 });
-  assert.deepEqual(Object.keys(value).sort(), ['mime', 'sha256', 'size']);
+  assert.deepEqual(value, { sha256: A, size: 182_000, mime: 'image/jpeg', field: 'foto_ktp' });
   assert.ok(isFileValue(value));
+  const wrongField = validateValues(FIELDS, { nama: 'Siti', foto_ktp: ref(A), foto_kk: value }, NOW.slice(0, 10));
+  assert.deepEqual(wrongField.foto_kk.map((p) => p.code), ['file']);
   const errors = validateValues(FIELDS, { nama: 'Siti', foto_ktp: value, foto_kk: ref(B), surat: ref(C, 2_000_000, 'application/pdf') }, NOW.slice(0, 10));
   assert.deepEqual(errors, {});
 });
