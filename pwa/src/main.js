@@ -45,6 +45,11 @@ function homeSyncCard() {
 function renderHome() {
   const region = chosenRegion();
   const account = rememberedAccount();
+  // a field officer's home is the day's applications; citizens never download those screens
+  if (account?.roles?.includes('field_officer')) {
+    import('./ui/officer.js').then((m) => m.renderOfficerHome(app)).catch((err) => console.error(err));
+    return;
+  }
   const syncSlot = homeSyncCard();
   app.replaceChildren(...[
     h('h1', {}, t('app.title')),
@@ -75,6 +80,7 @@ async function route() {
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
     else if (screen === 'draf' && args[0]) await (await import('./ui/drafts.js')).renderDraft(app, args[0]);
+    else if (screen === 'petugas') await (await import('./ui/officer.js')).renderOfficer(app, args);
     else renderHome();
   } catch (err) {
     console.error(err);

@@ -11,6 +11,7 @@ import {
 } from './draftstate.js';
 import { fileRefs, filesProgress } from './blobstate.js';
 import { blobRecords } from './blobs.js';
+import { applicantSteps, filedForMe, isAssisted, withApplicant } from './assisted.js';
 
 // sync bookkeeping kept beside the drafts; _local docs never replicate
 const KNOWN_ID = '_local/mpp-known'; // revisions the server has: pushed or pulled
@@ -92,9 +93,10 @@ export function newDraftId() {
   return DRAFT_PREFIX + uuid();
 }
 
-/** A new draft pinned to the service version it starts with; `id` may be made beforehand. */
-export async function createDraft(region, serviceId, version, { id = newDraftId(), values = {} } = {}) {
-  const doc = newDraft({ id, region, serviceId, version, values, now: now() });
+/** A new draft pinned to the service version it starts with; `id` may be made beforehand.
+ *  `applicant` is given only for an application a field officer files for someone else. */
+export async function createDraft(region, serviceId, version, { id = newDraftId(), values = {}, applicant } = {}) {
+  const doc = newDraft({ id, region, serviceId, version, values, now: now(), ...(applicant ? { applicant } : {}) });
   await write((db) => db.put(doc));
   changed(id);
   askPersistentStorage();
@@ -150,6 +152,22 @@ export async function saveValues(id, patch) {
   return saved;
 }
 
+/** Save a change to an assisted draft's applicant (data/assisted.js withApplicant's `patch`). */
+export async function saveApplicant(id, patch) {
+  const saved = await write(async (db) => {
+    const doc = await db.get(id);
+    const status = await getOrNull(db, statusIdFor(id));
+    const denied = (await readLocal(db, DENIED_ID)).docs[id] || null;
+    if (!isAssisted(doc) || !draftView({ draft: doc, status, denied }).editable) throw new DraftLocked(id);
+    const at = now();
+    const next = { ...doc, applicant: withApplicant(doc.applicant, patch, at), state: 'draft', updated_at: at };
+    const res = await db.put(next);
+    return { ...next, _rev: res.rev };
+  });
+  changed(id);
+  return saved;
+}
+
 const submitting = new Set();
 
 /**
@@ -169,6 +187,10 @@ export async function submitDraft(id, fields, today = new Date()) {
       if (!view.editable) return { ok: doc.state === 'submitted', already: true, errors: {}, draft: doc };
       const values = visibleValues(fields, doc.values || {}, today);
       const errors = validateValues(fields, values, today);
+      // an assisted application goes only with the person, the KTP check and the consent recorded
+      if (isAssisted(doc) && !applicantSteps(doc.applicant, today instanceof Date ? today.toISOString().slice(0, 10) : String(today)).complete) {
+        errors._applicant = [{ code: 'assisted.incomplete' }];
+      }
       if (Object.keys(errors).length) return { ok: false, errors, draft: doc };
       const next = submitted(doc, { values, submissionId: uuid(), now: now() });
       if (encodedSize(next) > MAX_DOC_BYTES) throw new DraftTooLarge(id);
@@ -212,6 +234,18 @@ export async function listDrafts() {
       return { ...entry, view: draftView(entry), conflicts: r.doc._conflicts || [] };
     })
     .sort((a, b) => (b.draft.updated_at || '').localeCompare(a.draft.updated_at || ''));
+}
+
+/** Applications filed for this person by a field officer: status docs with no draft here. */
+export async function listFiledForMe() {
+  const db = draftsDb();
+  if (!db) return [];
+  const d = await db;
+  const [drafts, statuses] = await Promise.all([
+    d.allDocs({ startkey: DRAFT_PREFIX, endkey: `${DRAFT_PREFIX}\ufff0` }),
+    d.allDocs({ include_docs: true, startkey: STATUS_PREFIX, endkey: `${STATUS_PREFIX}\ufff0` }),
+  ]);
+  return filedForMe(drafts.rows.map((r) => r.id), statuses.rows.map((r) => r.doc));
 }
 
 /** Drafts whose current revision the server does not have yet. */

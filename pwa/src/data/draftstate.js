@@ -39,10 +39,11 @@ export function statusIdFor(draftId) {
   return STATUS_PREFIX + draftUuid(draftId);
 }
 
-export function newDraft({ id, region, serviceId, version, values = {}, now }) {
+/** `applicant` is {kind: 'self'} for the person's own application, or an assisted one (data/assisted.js). */
+export function newDraft({ id, region, serviceId, version, values = {}, now, applicant = { kind: 'self' } }) {
   return {
     _id: id, type: 'draft', service_id: serviceId, service_version: Number(version), region_code: region,
-    applicant: { kind: 'self' }, values: { ...values }, state: 'draft', submission_id: null,
+    applicant, values: { ...values }, state: 'draft', submission_id: null,
     created_at: now, updated_at: now, submitted_at: null, client: CLIENT,
   };
 }

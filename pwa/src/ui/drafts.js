@@ -4,7 +4,7 @@
 import { t } from '../i18n.js';
 import { pullCatalog, serviceVersion } from '../data/catalog.js';
 import {
-  DraftLocked, DraftTooLarge, conflictRevisions, createDraft, deleteDraft, listDrafts, loadDraft, newDraftId,
+  DraftLocked, DraftTooLarge, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, loadDraft, newDraftId,
   onLocalChange, resolveConflict, saveValues, submitDraft,
 } from '../data/drafts.js';
 import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
@@ -58,14 +58,27 @@ export async function renderDraftList(app) {
   const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), h('section', { class: 'card' }, list));
   let shown = null;
   const fill = async () => {
-    const entries = await listDrafts();
+    const [entries, filed] = await Promise.all([listDrafts(), listFiledForMe()]);
     // redraw only when something visible changed, so a tap never lands on a replaced row
-    const signature = JSON.stringify(entries.map((e) => [e.draft._id, e.draft.updated_at, e.view.key, e.view.params,
-      e.view.tracking_number, e.conflicts.length]));
+    const signature = JSON.stringify([entries.map((e) => [e.draft._id, e.draft.updated_at, e.view.key, e.view.params,
+      e.view.tracking_number, e.conflicts.length]), filed.map((s) => [s._id, s._rev])]);
     if (signature === shown) return;
     shown = signature;
     const names = await Promise.all(entries.map((e) => serviceVersion(e.draft.region_code, e.draft.service_id, e.draft.service_version)
       .catch(() => null)));
+    const filedNames = await Promise.all(filed.map((s) => serviceVersion(s.region_code, s.service_id).catch(() => null)));
+    // filed by a field officer for this person: only the status doc is here, never editable
+    const filedRows = filed.map((s, i) => h('li', { 'data-assisted': s._id.slice('status:'.length) },
+      h('strong', {}, serviceName(filedNames[i], s.service_id || '')), h('br'),
+      h('small', {}, t('assisted.filed_by', { name: s.assisted_by || '' })), h('br'),
+      stateBadge({ key: s.state, label: `state.${s.state}`, params: { tracking: s.tracking_number || '' } }),
+      s.tracking_number && s.state !== 'received' ? h('small', { class: 'muted' }, ` · ${s.tracking_number}`) : null,
+      s.message ? h('p', { class: 'muted' }, s.message) : null));
+    if (!entries.length && filedRows.length) {
+      list.replaceChildren(...filedRows);
+      fetchMissing(filed.filter((s, i) => !filedNames[i] && s.region_code).map((s) => s.region_code));
+      return;
+    }
     if (!entries.length) {
       const region = localStorage.getItem('region');
       list.replaceChildren(h('li', {}, t('drafts.empty'), ' ',
@@ -79,8 +92,9 @@ export async function renderDraftList(app) {
       e.view.tracking_number && e.view.key !== 'received' ? h('small', { class: 'muted' }, ` · ${e.view.tracking_number}`) : null,
       h('br'),
       h('small', { class: 'muted' }, t('drafts.updated', { time: formatTime(e.draft.updated_at) })),
-      e.conflicts.length ? h('p', { class: 'msg' }, t('drafts.conflict')) : null)));
-    fetchMissing(entries.filter((e, i) => !names[i]).map((e) => e.draft.region_code));
+      e.conflicts.length ? h('p', { class: 'msg' }, t('drafts.conflict')) : null)), ...filedRows);
+    fetchMissing([...entries.filter((e, i) => !names[i]).map((e) => e.draft.region_code),
+      ...filed.filter((s, i) => !filedNames[i] && s.region_code).map((s) => s.region_code)]);
   };
   // drafts made on another device may name a region whose catalog this one has not pulled yet
   const tried = new Set();
@@ -254,6 +268,8 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
       history.replaceState(null, '', `#/draf/${draftUuid(id)}`);
       startSync();
       startUploads();
+      // a field officer goes on to the receipt, which shows the numbers for the paper slip once synced
+      if (assisted) { location.hash = `#/petugas/tanda-terima/${draftUuid(id)}`; return; }
       await rerender();
     } catch (err) {
       console.error(err);
@@ -265,12 +281,17 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
 
   const canDelete = !isNew && entry.draft.state === 'draft' && !entry.draft.submission_id;
   const conflictSlot = h('div', {});
+  // who an officer files for; the officer screens load only for such drafts
+  const assisted = entry.draft.applicant?.kind === 'assisted';
+  const applicantSlot = h('div', {});
+  if (assisted) import('./officer.js').then((m) => applicantSlot.replaceChildren(m.applicantCard(entry))).catch(console.error);
   root = h('div', { 'data-draft': draftUuid(id) },
     h('nav', { class: 'crumbs' }, isNew
       ? h('a', { href: `#/layanan/${region}` }, t('service.back'))
-      : h('a', { href: '#/permohonan' }, t('drafts.back'))),
+      : h('a', { href: assisted ? '#/petugas' : '#/permohonan' }, assisted ? t('assisted.back') : t('drafts.back'))),
     h('h1', {}, serviceName(serviceDoc, entry.draft.service_id)),
     h('p', { class: 'muted' }, summaryLine(serviceDoc)),
+    applicantSlot,
     isNew ? null : statusCard(entry),
     conflictSlot,
     h('form', { class: 'card', id: 'draft-form', novalidate: true, onsubmit: onSubmit },
