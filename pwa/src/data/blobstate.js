@@ -104,12 +104,17 @@ export function bytesReleasable(draft, status, records) {
   return refs.every((r) => records[r.sha256]?.state === 'confirmed');
 }
 
-/** The server's refusal of an upload, from its status and JSON body `{code, message}`. */
+/**
+ * The server's refusal of a file, from the answer's status and JSON body `{code, message}`: a
+ * `blob.*` code (checksum_mismatch, type_refused, too_large, quota_exceeded), or 413/415. Anything
+ * else (401, 404, 409, 423, 429, 5xx, no answer) is not the file's fault: try again later.
+ */
 export function uploadRefusal(status, bodyText) {
-  if (!(status >= 400 && status < 500) || status === 401 || status === 409 || status === 423) return null;
+  if (!(status >= 400 && status < 500) || [401, 404, 409, 423, 429].includes(status)) return null;
   let body = null;
   try { body = JSON.parse(bodyText || ''); } catch { /* not JSON: the status alone */ }
-  const code = typeof body?.code === 'string' ? body.code : `http.${status}`;
+  const code = typeof body?.code === 'string' ? body.code : '';
+  if (!code.startsWith('blob.') && status !== 413 && status !== 415) return null;
   const message = typeof body?.message === 'string' && body.message ? body.message : '';
-  return { code, message, status };
+  return { code: code || `http.${status}`, message, status };
 }

@@ -122,10 +122,12 @@ test('local bytes go only after every file is confirmed and the application was 
   assert.equal(bytesReleasable(d, received, { ...both, [B]: local() }), false);
 });
 
-test('a 4xx answer from /blobs/ becomes a refusal with the server message; 401 and 409 do not', () => {
+test('a blob.* refusal from /blobs/ is kept with the server message; 401, 404 and 409 are retried', () => {
   const body = JSON.stringify({ code: 'blob.checksum_mismatch', message: 'Isi berkas tidak cocok.' });
   assert.deepEqual(uploadRefusal(400, body), { code: 'blob.checksum_mismatch', message: 'Isi berkas tidak cocok.', status: 400 });
   assert.deepEqual(uploadRefusal(413, 'not json'), { code: 'http.413', message: '', status: 413 });
+  assert.equal(uploadRefusal(404, JSON.stringify({ code: 'not_found', message: 'x' })), null);
+  assert.equal(uploadRefusal(400, JSON.stringify({ code: 'tus.version', message: 'x' })), null);
   assert.equal(uploadRefusal(401, body), null);
   assert.equal(uploadRefusal(409, body), null);
   assert.equal(uploadRefusal(503, body), null);
