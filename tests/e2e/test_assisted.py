@@ -1,0 +1,159 @@
+"""A field officer in a village with no signal: three applications for three residents, each with
+the person, the KTP check and the consent, kept across a reload and sent once the signal is back;
+then one of those residents enrols and finds the application filed for them."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, SERVICE, TRACKING, enrol, fill_ktp_form, pull_catalog, worker  # noqa: F401
+from tests.e2e.test_identity import add_authenticator
+from tests.e2e.test_offline_shell import visit_until_controlled
+from tests.factories import run, staff_session
+
+OFFICER = "Petugas field_officer"  # the display name tests.factories.staff_session gives
+
+
+def residents_from(live_server, region: str, offset: int, count: int):
+    """Heads of family of the stand-in register, well past those other e2e tests enrol."""
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from identity.registry_models import Resident
+    from identity.synthetic import HEAD
+    from server.db import make_engine
+
+    async def pick():
+        engine = make_engine(live_server.env["DATABASE_URL"])
+        try:
+            async with AsyncSession(engine) as session:
+                query = (select(Resident).where(Resident.regency_code == region, Resident.relationship == HEAD)
+                         .order_by(Resident.nik).offset(offset).limit(count))
+                return list((await session.exec(query)).all())
+        finally:
+            await engine.dispose()
+
+    return run(pick())
+
+
+def officer_cookie(live_server) -> tuple[str, str]:
+    """A signed-in field officer of the region, as the live server's session cookie, and the account id."""
+    from litestar.testing import TestClient
+
+    from server.accounts.sessions import session_config
+    from server.app import create_app
+    from server.settings import Settings
+
+    settings = Settings.from_env(live_server.env)
+    data = staff_session(live_server.env["DATABASE_URL"], "field_officer", REGION)
+    with TestClient(app=create_app(settings), session_config=session_config(settings)) as client:
+        client.set_session_data(data)  # stored in the session store the live server shares
+        return client.cookies["mpp_session"], data["account"]
+
+
+@pytest.fixture(scope="module")
+def villagers(live_server):
+    found = residents_from(live_server, REGION, 6, 3)
+    assert len(found) == 3, "the demo register should hold families in 21.71"
+    return found
+
+
+def collect(page, base: str, resident) -> str:
+    """One assisted application, from "Permohonan baru untuk warga" to "Kirim"; returns the draft uuid."""
+    page.goto(base + "/#/petugas")
+    page.get_by_role("link", name="Permohonan baru untuk warga").click()
+    page.locator(f"#assisted-services [data-service='{SERVICE}']").click()
+    page.wait_for_selector("#a-nik")
+    page.fill("#a-nik", resident.nik)
+    page.fill("#a-name", resident.full_name)
+    page.fill("#a-birth_date", resident.birth_date.isoformat())
+    expect(page.locator("#to-form")).to_be_hidden()  # no KTP check, no consent yet
+    page.check("#a-ktp-seen")
+    page.fill("#a-place", "Balai Kelurahan Sekupang")
+    expect(page.locator("#consent-text")).to_contain_text("hanya untuk memproses permohonan ini")
+    page.check("#a-consent")
+    expect(page.locator("#a-nik-msg")).to_have_text("")
+    page.get_by_role("link", name="Lanjut ke formulir layanan").click()
+    expect(page.locator("#applicant")).to_contain_text(resident.full_name)
+    fill_ktp_form(page, resident)
+    page.get_by_role("button", name="Kirim", exact=True).click()
+    page.wait_for_selector("#receipt")
+    match = re.search(r"#/petugas/tanda-terima/([0-9a-f-]{36})$", page.evaluate("location.hash"))
+    assert match, page.evaluate("location.hash")
+    return match.group(1)
+
+
+def test_an_officer_collects_three_applications_offline_and_they_reach_the_server(browser, couch, live_server, worker, villagers):
+    base = live_server.url
+    context = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        cookie, officer_id = officer_cookie(live_server)
+        context.add_cookies([{"name": "mpp_session", "value": cookie, "url": base}])
+        visit_until_controlled(page, base)
+        expect(page.locator("#officer-home")).to_be_visible()  # /api/identity/me said field_officer
+        pull_catalog(page, base)
+
+        context.set_offline(True)
+        uuids = [collect(page, base, r) for r in villagers]
+        expect(page.locator("#receipt-waiting")).to_be_visible()
+
+        page.goto(base + "/#/petugas")
+        page.reload()  # offline: everything comes from the device
+        expect(page.locator("#assisted-today li[data-draft]")).to_have_count(3)
+        for r in villagers:
+            expect(page.locator("#assisted-today")).to_contain_text(r.full_name)
+        expect(page.locator("#officer-waiting")).to_have_text("3 menunggu dikirim")
+        expect(page.locator("#assisted-today [data-state]").first).to_have_text("Menunggu dikirim")
+
+        context.set_offline(False)
+        # NEEDS THE SERVER SIDE (the gateway lets a field officer replicate their own database):
+        # pushed and confirmed through _revs_diff, then read back from the officer's database
+        try:
+            expect(page.locator("#officer-waiting")).to_have_text("0 menunggu dikirim", timeout=SERVER_WAIT_MS)
+        except AssertionError as exc:
+            raise AssertionError(f"drafts not sent; sync card: {page.locator('#sync').inner_text()!r}") from exc
+        for u in uuids:
+            doc = httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30).json()
+            assert doc["applicant"]["kind"] == "assisted", doc
+            assert doc["applicant"]["identity_check"]["ktp_seen"] is True
+            assert doc["applicant"]["consent"]["given"] is True and doc["applicant"]["consent"]["text_version"]
+            assert doc["state"] == "submitted"
+        niks = {httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30)
+                 .json()["applicant"]["nik"] for u in uuids}
+        assert niks == {r.nik for r in villagers}
+
+        # NEEDS THE SERVER SIDE (ingest of assisted drafts, status docs with check_code): each
+        # becomes an application with a tracking number and a check code for the paper slip.
+        page.goto(f"{base}/#/petugas/tanda-terima/{uuids[0]}")
+        expect(page.locator("#receipt-tracking")).to_have_text(re.compile(TRACKING), timeout=SERVER_WAIT_MS)
+        expect(page.locator("#receipt-check-code")).not_to_be_empty()
+        expect(page.locator("#receipt")).to_contain_text("/lacak")
+        expect(page.locator("#receipt")).to_contain_text("tanggal lahir")
+    finally:
+        context.close()
+
+
+def test_a_resident_who_enrols_later_sees_the_application_filed_for_them(browser, live_server, worker, villagers):
+    # runs after the test above (same module, file order), which filed an application for villagers[0]
+    base = live_server.url
+    context = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        add_authenticator(context, page)
+        visit_until_controlled(page, base)
+        enrol(page, base, villagers[0])
+        pull_catalog(page, base)
+        page.goto(base + "/#/permohonan")
+        # NEEDS THE SERVER SIDE: the status doc (assisted_by, service_id, region_code) in the citizen's database
+        item = page.locator("#drafts li[data-assisted]").first
+        expect(item).to_contain_text(f"Diajukan dengan bantuan petugas {OFFICER}", timeout=SERVER_WAIT_MS)
+        expect(item).to_contain_text("Penerbitan KTP-el")
+        assert re.search(TRACKING, item.inner_text())
+        assert item.locator("a").count() == 0  # not editable: nothing to open
+    finally:
+        context.close()
