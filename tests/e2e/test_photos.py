@@ -41,6 +41,7 @@ def publish_photo_service(live_server, couch) -> None:
             template["requirements"] = [r for r in template.get("requirements", []) if not r.get("when")]
             catalog.session.add(Service(id=SERVICE, name_id="Uji foto dokumen", name_en="Photo test", category=base.category,
                                         subcategory=base.subcategory, owner_agency=base.owner_agency, template=template))
+            await catalog.session.commit()  # the region's row refers to it
             catalog.session.add(RegionService(region_code=REGION, service_id=SERVICE, enabled=True, overrides={}))
             await catalog.session.commit()
         await catalog.publish(REGION, SERVICE)
