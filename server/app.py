@@ -24,7 +24,9 @@ from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
 from server.accounts.sessions import session_config, session_store
 from server.applications.stub import ApplicationStub
+from server.applications.validation import CatalogRules
 from server.backoffice.catalog_admin import CatalogAdmin
+from server.blobs.routes import BLOB_ROUTES
 from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
 from server.errors import handle_exception
@@ -32,6 +34,7 @@ from server.health import healthz
 from server.observability import configure_logging, request_logging_middleware
 from server.settings import Settings
 from server.syncgw.routes import catalog_proxy, me_proxy, sync_elsewhere, sync_root
+from sync.blobstore import FileBlobStore
 from sync.couch import CouchClient
 from sync.userdb import UserDbs
 
@@ -73,10 +76,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationStub, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationStub, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
-                     "recent_identities": RecentIdentities()}),
+                     "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules()}),
         stores={"sessions": sessions},
         guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},

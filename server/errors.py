@@ -58,6 +58,20 @@ from identity.passkey_errors import (
     UserPresenceMissing,
     UserVerificationMissing,
 )
+from sync.blobs import (
+    BlobNotFound,
+    ChecksumMismatch,
+    ChunkTooLarge,
+    ContentTypeInvalid,
+    FileTooLarge,
+    OffsetMismatch,
+    QuotaExceeded,
+    TusVersionUnsupported,
+    TypeRefused,
+    UploadInterrupted,
+    UploadInvalid,
+    UploadNotFound,
+)
 from server.accounts.guards import ForeignOrigin, GuardUndeclared, RoleRequired
 from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
 from server.i18n import message, negotiate
@@ -156,6 +170,18 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ApplicationNotFound: ErrorSpec(404, "application.not_found"),
     TransitionRefused: ErrorSpec(400, "application.transition_refused"),
     OperationalError: ErrorSpec(503, "store.sql_unavailable"),
+    TusVersionUnsupported: ErrorSpec(412, "blob.tus_version"),
+    UploadInvalid: ErrorSpec(400, "blob.upload_invalid"),
+    FileTooLarge: ErrorSpec(413, "blob.too_large"),
+    QuotaExceeded: ErrorSpec(403, "blob.quota_exceeded"),
+    TypeRefused: ErrorSpec(415, "blob.type_refused"),
+    ChecksumMismatch: ErrorSpec(422, "blob.checksum_mismatch"),
+    UploadNotFound: ErrorSpec(404, "blob.upload_not_found"),
+    OffsetMismatch: ErrorSpec(409, "blob.offset_mismatch"),
+    ContentTypeInvalid: ErrorSpec(415, "blob.content_type"),
+    ChunkTooLarge: ErrorSpec(413, "blob.chunk_too_large"),
+    UploadInterrupted: ErrorSpec(400, "blob.interrupted"),
+    BlobNotFound: ErrorSpec(404, "blob.not_found"),
 }
 
 _GENERIC_BY_STATUS = {
@@ -210,6 +236,10 @@ def handle_exception(request: Request, exc: Exception) -> Response:
             headers.update(exc.headers)
         if spec.status == 429 and isinstance(details.get("minutes"), int):
             headers["Retry-After"] = str(details["minutes"] * 60)
+    if request.url.path.startswith("/blobs/"):
+        headers["Tus-Resumable"] = "1.0.0"  # TUS 1.0 §Tus-Resumable: on every answer, errors included
+        if spec.code == "blob.tus_version":
+            headers["Tus-Version"] = "1.0.0"
     if wants_html(request):
         if spec.code in ("auth.required", "auth.session_revoked") and request.url.path.startswith("/backoffice"):
             return Redirect(f"/backoffice/masuk?next={quote(request.url.path)}")

@@ -46,6 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.models import Account, utcnow
 from sync.couch import CouchClient
 from sync.drafts import DRAFT_ID, SUBMISSION_ID, check_device_doc
+from sync.files import hold_until_files_arrive
 from sync.ledger import changed_databases
 from sync.models import UNLOCKED_STATES, Application, ApplicationEvent, IngestCursor, Outbox, Submission, WorkflowStep
 from sync.tracking import allocate_numbers, record
@@ -307,6 +308,7 @@ class Ingestor:
         app.state, app.values, app.submission_id = "received", verdict.values, doc["submission_id"]
         app.service_version, app.updated_at, app.due_date = int(doc["service_version"]), now, due
         record(session, app, db_name, event.state, event.note, event.by, at=now)
+        await hold_until_files_arrive(session, app.account_id, [app])  # new photos named: wait for them
 
     async def _create(self, session: AsyncSession, db_name: str, account_id: str,
                       new: list[tuple[dict[str, Any], Accepted]], now) -> None:
@@ -341,6 +343,7 @@ class Ingestor:
         for model, rows in ((ApplicationEvent, events), (Outbox, outbox), (WorkflowStep, steps), (Submission, subs)):
             if rows:
                 await session.exec(insert(model.__table__), params=rows)  # type: ignore[call-overload]
+        await hold_until_files_arrive(session, account_id, apps)  # received means complete: see sync.files
 
     async def sweep(self) -> int:
         """Mark every person's database, so one whose mark was lost is read too; returns how many."""

@@ -59,6 +59,10 @@ def iso(at: datetime) -> str:
 def _texts(state: str, number: str, note: str, due: date | None) -> tuple[str, str]:
     """(message, next_step) for an application in `state`."""
     note = note.strip()
+    if state == "waiting_for_files":
+        return (f"Permohonan tercatat dengan nomor {number}. Menunggu foto/berkas terkirim dari perangkat Anda.",
+                "Buka aplikasi saat ada sinyal internet sampai semua foto/berkas terkirim. Waktu layanan mulai dihitung "
+                "setelah semuanya diterima.")
     if state == "received":
         return (f"Permohonan Anda sudah diterima dengan nomor {number}.",
                 "Simpan nomor permohonan ini. Petugas akan memeriksa berkas Anda"

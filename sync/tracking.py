@@ -84,13 +84,13 @@ async def allocate_numbers(session: AsyncSession, region_code: str, year: int, c
 def sla_pauses(events: Iterable[tuple[date, str]]) -> list[Pause]:
     """The SLA clock's pauses from an application's history of (local date, state), oldest first.
 
-    A pause opens when the agency asks for a revision and closes when the person sends the
-    draft again (server.catalog.workdays counts around them).
+    A pause opens when the agency asks for a revision (or while photos are awaited, see sync.files)
+    and closes when it is received again (server.catalog.workdays counts around them).
     """
     pauses: list[Pause] = []
     opened: date | None = None
     for day, state in events:
-        if state == "needs_revision" and opened is None:
+        if state in ("needs_revision", "waiting_for_files") and opened is None:
             opened = day
         elif state == "received" and opened is not None:
             pauses.append((opened, day))

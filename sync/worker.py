@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
+from sync.files import settle_all
 from sync.ingest import Ingestor, IngestReport, Rules, where_raised
 from sync.publisher import Publisher, PublishReport
 
@@ -58,6 +59,7 @@ class Worker:
             swept = await self.ingestor.sweep()
             self._next_sweep = time.monotonic() + self.sweep_seconds
         ingest = await self.ingestor.run_once()
+        await settle_all(self.ingestor.engine, self.ingestor.rules)  # an upload's own settle may have died with its request
         publish = await self.publisher.run_once()
         done = Round(ingest, publish, swept)
         if ingest.submissions or ingest.retried or ingest.failed:

@@ -7,6 +7,7 @@ Policies:
   citizen           a citizen account
   staff             any staff role
   officer           field_officer or agency_operator (in-person checks at the counter or in the field)
+  uploader          a citizen or a field officer (any region): sends photos and documents to /blobs/
   field_officer, agency_operator, region_admin, national_monitor
 Region-scoped roles must hold their grant in the region named by the route's `code` parameter.
 """
@@ -23,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import Identity, NotSignedIn, SessionRevoked, load_identity
 from identity.errors import IdentityError
 
-POLICIES = {"public", "signed_in", "citizen", "staff", "officer", "field_officer", "agency_operator", "region_admin", "national_monitor"}
+POLICIES = {"public", "signed_in", "citizen", "uploader", "staff", "officer", "field_officer", "agency_operator", "region_admin", "national_monitor"}
 REGION_SCOPED = {"field_officer", "agency_operator", "region_admin", "officer"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -111,6 +112,8 @@ def _allowed(who: Identity, policy: str, region: str | None) -> bool:
         return True
     if policy == "citizen":
         return who.kind == "citizen"
+    if policy == "uploader":
+        return who.kind == "citizen" or who.has_role("field_officer")
     if policy == "staff":
         return who.kind == "staff" and bool(who.grants)
     roles = ("field_officer", "agency_operator") if policy == "officer" else (policy,)

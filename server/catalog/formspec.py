@@ -126,7 +126,8 @@ class Field(BaseModel):
     it is a multiple choice (value: a list of option values). `min`/`max` bound a number (a
     number) or a date (an ISO date); `min_length`/`max_length` and `pattern` apply to text.
     `when` is a condition (see conditions.py): the field is shown, validated and kept only
-    while it holds. photo/document values are references `{sha256, size, mime}` to a blob.
+    while it holds. photo/document values are references `{sha256, size, mime}` to a blob,
+    optionally with `field` (this field's id), as uploaded through `/blobs/` (sync.blobs).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -474,6 +475,7 @@ def _property_schema(f: Field) -> dict[str, Any]:
                 "sha256": {"type": "string", "pattern": SHA256_PATTERN},
                 "size": {"type": "integer", "minimum": 1, "maximum": MAX_FILE_BYTES},
                 "mime": {"enum": list(f.allowed_mime())},
+                "field": {"const": f.id},  # optional: the device may say which field the upload was for
             },
         )
     return schema
