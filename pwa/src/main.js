@@ -80,6 +80,7 @@ async function route() {
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
     else if (screen === 'draf' && args[0]) await (await import('./ui/drafts.js')).renderDraft(app, args[0]);
+    else if (screen === 'ekspor') await (await import('./ui/exporter.js')).renderExport(app);
     else if (screen === 'petugas') await (await import('./ui/officer.js')).renderOfficer(app, args);
     else renderHome();
   } catch (err) {

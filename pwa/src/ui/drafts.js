@@ -55,7 +55,8 @@ export async function renderDraftList(app) {
     return;
   }
   const list = h('ul', { class: 'plain', id: 'drafts' });
-  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), h('section', { class: 'card' }, list));
+  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), h('section', { class: 'card' }, list),
+    h('p', {}, h('a', { href: '#/ekspor', id: 'export-link' }, t('export.link'))));
   let shown = null;
   const fill = async () => {
     const [entries, filed] = await Promise.all([listDrafts(), listFiledForMe()]);
