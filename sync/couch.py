@@ -118,14 +118,27 @@ class CouchClient:
             raise CouchUnavailable(f"could not read changes ({r.status_code})")
         return r.json()
 
-    async def bulk_docs(self, db: str, docs: list[dict]) -> list[dict]:
-        """Write docs in one request; returns CouchDB's per-doc results (conflicts included)."""
+    async def bulk_docs(self, db: str, docs: list[dict], *, new_edits: bool | None = None) -> list[dict]:
+        """Write docs in one request; returns CouchDB's per-doc results (conflicts included).
+
+        `new_edits=False` stores each doc's `_rev` (and `_revisions` history) as it is, as
+        replication does; CouchDB then answers only the failures."""
         if not docs:
             return []
-        r = await self._request("POST", f"/{quote(db, safe='')}/_bulk_docs", json={"docs": docs})
+        body: dict = {"docs": docs} if new_edits is None else {"docs": docs, "new_edits": new_edits}
+        r = await self._request("POST", f"/{quote(db, safe='')}/_bulk_docs", json=body)
         if r.status_code >= 400:
             raise CouchUnavailable(f"could not write documents ({r.status_code})")
         return r.json()
+
+    async def revs_diff(self, db: str, revs: dict[str, list[str]]) -> dict[str, list[str]]:
+        """`_revs_diff`: {doc id: the given revisions the database does not have}; ids it has all of are left out."""
+        if not revs:
+            return {}
+        r = await self._request("POST", f"/{quote(db, safe='')}/_revs_diff", json=revs)
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not compare revisions ({r.status_code})")
+        return {doc_id: row.get("missing", []) for doc_id, row in r.json().items() if row.get("missing")}
 
     async def upsert_docs(self, db: str, docs: list[dict]) -> int:
         """Write each doc unless the stored one already has the same content; returns how many changed."""
