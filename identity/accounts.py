@@ -30,6 +30,7 @@ from identity.nik import validate_nik
 from identity.phone import PhoneInvalid, normalize_phone
 from identity.passkey_errors import SignCountRegression
 from identity.registry import PopulationRegistry
+from sync.applicants import enqueue_for_new_account
 
 ROLES = ("citizen", "field_officer", "agency_operator", "region_admin", "national_monitor")
 STAFF_ROLES = ROLES[1:]
@@ -293,6 +294,7 @@ class AccountService:
             self.session.add(account)
             await self.session.flush()
             codes = await self._issue_recovery_codes(account.id)
+            await enqueue_for_new_account(self.session, account.id, account.nik_hash)  # filed for them by an officer before
         else:
             account = await self.session.get(Account, pending["account_id"])
             row = await self.session.get(OneTimeCode, pending["code_id"])
@@ -474,12 +476,15 @@ class AccountService:
         if any(v != "match" for v in answer.values()):
             raise IdentityNotMatched()
         account = await self._account_by_nik(nik)
+        created = account is None
         if account is None:
             account = Account(id=new_id(), kind="citizen", display_name=" ".join(full_name.split()).upper(),
                               nik_hash=self.cipher.lookup_hash("nik", nik), nik_cipher=self.cipher.encrypt(nik), birth_date=birth_date)
         account.assurance = "verified"
         self.session.add(account)
         await self.session.flush()
+        if created:
+            await enqueue_for_new_account(self.session, account.id, account.nik_hash)  # filed for them by an officer before
         self.session.add(AssuranceEvent(account_id=account.id, officer_id=officer.account_id, method="ktp_in_person", place=place,
                                         region_code=region_code, note="pendaftaran dibantu petugas"))
         code = await self._issue_code(account.id, "enroll", officer.account_id, ENROLL_CODE_TTL)

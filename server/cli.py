@@ -145,6 +145,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from server.applications.validation import CatalogRules
     from server.db import make_engine
     from server.observability import configure_logging
+    from identity.crypto import PiiCipher
+    from identity.registry import LocalRegistry
+    from sync.applicants import ApplicantCheck
     from sync.couch import CouchClient
     from sync.worker import Worker
 
@@ -155,8 +158,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         engine = make_engine(settings.database.url)
         couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
         try:
+            applicants = ApplicantCheck(LocalRegistry(engine), PiiCipher(settings.pii_key))  # the registry the app uses (server.app)
             await Worker(engine, couch, CatalogRules(), poll_seconds=args.poll, sweep_seconds=args.sweep,
-                         batch_size=args.batch).run_until_signalled()
+                         batch_size=args.batch, applicants=applicants).run_until_signalled()
         finally:
             await couch.aclose()
             await engine.dispose()

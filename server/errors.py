@@ -77,6 +77,7 @@ from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFo
 from server.i18n import message, negotiate
 from server.observability import mask
 from sync.errors import (
+    AssistedNotAllowed,
     AttachmentRefused,
     BodyInvalid,
     BodyTooLarge,
@@ -95,6 +96,7 @@ from sync.errors import (
     ServerOnly,
     ServerOwned,
 )
+from sync.exports import ExportAccountUnknown, ExportPassphraseWrong, ExportTooLarge, ExportUnreadable
 from sync.tracking import ApplicationNotFound, TransitionRefused
 
 log = logging.getLogger("mpp.errors")
@@ -131,6 +133,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     AttachmentRefused: ErrorSpec(403, "sync.attachment_refused"),
     FieldNotAllowed: ErrorSpec(403, "sync.field_not_allowed"),
     DraftLocked: ErrorSpec(403, "sync.draft_locked"),
+    AssistedNotAllowed: ErrorSpec(403, "sync.assisted_not_allowed"),
     NikInvalid: ErrorSpec(400, "identity.nik_invalid"),
     IdentityNotMatched: ErrorSpec(400, "identity.not_matched"),
     AlreadyEnrolled: ErrorSpec(409, "identity.already_enrolled"),
@@ -182,6 +185,10 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ChunkTooLarge: ErrorSpec(413, "blob.chunk_too_large"),
     UploadInterrupted: ErrorSpec(400, "blob.interrupted"),
     BlobNotFound: ErrorSpec(404, "blob.not_found"),
+    ExportUnreadable: ErrorSpec(400, "export.unreadable"),
+    ExportPassphraseWrong: ErrorSpec(400, "export.passphrase_wrong"),
+    ExportAccountUnknown: ErrorSpec(422, "export.account_unknown"),
+    ExportTooLarge: ErrorSpec(413, "export.too_large"),
 }
 
 _GENERIC_BY_STATUS = {

@@ -6,7 +6,7 @@ Two kinds of documents:
 
     {"_id": "draft:3f0c…", "type": "draft",
      "service_id": "adminduk-kk", "service_version": 3, "region_code": "21.71",
-     "applicant": {"kind": "self"},               # field officers add other kinds later
+     "applicant": {"kind": "self"},               # or "assisted" (field officers only, see below)
      "values": {"field_id": value, …},            # as the form spec defines them
      "state": "draft" | "submitted",
      "submission_id": null | "<uuid>",            # a new uuid at every "Kirim"
@@ -25,6 +25,16 @@ Two kinds of documents:
      "message": "Indonesian sentence for the person", "next_step": "what to do now",
      "history": [{"at": "…Z", "state": "received", "note": "…"}, …],
      "updated_at": "…Z"}
+
+A field officer's draft for someone else carries the person and the officer's checks::
+
+    "applicant": {"kind": "assisted", "nik": "16 digits", "name": "…", "birth_date": "YYYY-MM-DD",
+      "identity_check": {"ktp_seen": true, "at": "…Z", "place": "Balai Desa …", "photo": null | {sha256, size, mime, field}},
+      "consent": {"given": true, "text_version": "…", "at": "…Z", "signature": null | {sha256, size, mime, field}}}
+
+Only field officers may write one (the gateway knows the role; `check_device_doc` does not).
+While the draft is being filled in ("draft") only the types are checked; a submitted one must be
+complete (NIK of 16 digits, KTP seen, consent given).
 
 A draft is *locked* while the server holds an application for it in any state other than
 `needs_revision`: then a device may only write the submitted revision it already sent again
@@ -105,4 +115,72 @@ def check_device_doc(doc: Any, *, encoded_size: int | None = None) -> DocRefusal
         return DocRefusal("sync.doc_invalid", doc_id, ", ".join(missing) or "type/state/values")
     if doc["state"] == "submitted" and not (isinstance(doc.get("submission_id"), str) and SUBMISSION_ID.match(doc["submission_id"])):
         return DocRefusal("sync.doc_invalid", doc_id, "submission_id")
+    problem = applicant_problem(doc.get("applicant"), submitted=doc["state"] == "submitted")
+    if problem:
+        return DocRefusal("sync.doc_invalid", doc_id, problem)
+    return None
+
+
+APPLICANT_FIELDS = {"kind", "nik", "name", "birth_date", "identity_check", "consent"}
+CHECK_FIELDS = {"ktp_seen", "at", "place", "photo"}
+CONSENT_FIELDS = {"given", "text_version", "at", "signature"}
+FILE_FIELDS = {"sha256", "size", "mime", "field"}
+NIK = re.compile(r"^[0-9]{16}$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def is_assisted(doc: Any) -> bool:
+    applicant = doc.get("applicant") if isinstance(doc, dict) else None
+    return isinstance(applicant, dict) and applicant.get("kind") == "assisted"
+
+
+def _file_problem(ref: Any, name: str) -> str | None:
+    if ref is None:
+        return None
+    if not isinstance(ref, dict) or set(ref) - FILE_FIELDS or not isinstance(ref.get("sha256"), str) \
+            or not isinstance(ref.get("size"), int) or not isinstance(ref.get("mime"), str):
+        return name
+    return None
+
+
+def _text(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value.strip()) and len(value) <= limit
+
+
+def applicant_problem(applicant: Any, *, submitted: bool) -> str | None:
+    """Which part of `applicant` is malformed ("applicant.nik", …), or None. Not who may write it."""
+    if applicant is None:
+        return None
+    if not isinstance(applicant, dict) or applicant.get("kind") not in ("self", "assisted"):
+        return "applicant.kind"
+    if applicant["kind"] == "self":
+        return None if set(applicant) == {"kind"} else "applicant"
+    if set(applicant) - APPLICANT_FIELDS:
+        return "applicant"
+    check, consent = applicant.get("identity_check"), applicant.get("consent")
+    for key, ok in (("nik", lambda v: isinstance(v, str) and len(v) <= 32),
+                    ("name", lambda v: isinstance(v, str) and len(v) <= 120),
+                    ("birth_date", lambda v: isinstance(v, str) and len(v) <= 10),
+                    ("identity_check", lambda v: isinstance(v, dict) and not set(v) - CHECK_FIELDS),
+                    ("consent", lambda v: isinstance(v, dict) and not set(v) - CONSENT_FIELDS)):
+        if key in applicant and applicant[key] is not None and not ok(applicant[key]):
+            return f"applicant.{key}"
+    if isinstance(check, dict) and (_file_problem(check.get("photo"), "applicant.identity_check.photo")):
+        return "applicant.identity_check.photo"
+    if isinstance(consent, dict) and (_file_problem(consent.get("signature"), "applicant.consent.signature")):
+        return "applicant.consent.signature"
+    if not submitted:
+        return None
+    if not (isinstance(applicant.get("nik"), str) and NIK.match(applicant["nik"])):
+        return "applicant.nik"
+    if not _text(applicant.get("name"), 120):
+        return "applicant.name"
+    if not (isinstance(applicant.get("birth_date"), str) and ISO_DATE.match(applicant["birth_date"])):
+        return "applicant.birth_date"
+    if not isinstance(check, dict) or check.get("ktp_seen") is not True or not _text(check.get("at"), 40) \
+            or not _text(check.get("place"), 200):
+        return "applicant.identity_check"
+    if not isinstance(consent, dict) or consent.get("given") is not True or not _text(consent.get("text_version"), 60) \
+            or not _text(consent.get("at"), 40):
+        return "applicant.consent"
     return None

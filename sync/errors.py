@@ -94,6 +94,13 @@ class DraftLocked(DocRefused):
     code = "sync.draft_locked"
 
 
+class AssistedNotAllowed(DocRefused):
+    """A draft filed for someone else (`applicant.kind` "assisted"): field officers only."""
+
+    code = "sync.assisted_not_allowed"
+
+
 DOC_REFUSALS: dict[str, type[DocRefused]] = {
-    cls.code: cls for cls in (DocInvalid, DocTooLarge, ServerOwned, DocNotAllowed, AttachmentRefused, FieldNotAllowed, DraftLocked)
+    cls.code: cls for cls in (DocInvalid, DocTooLarge, ServerOwned, DocNotAllowed, AttachmentRefused, FieldNotAllowed, DraftLocked,
+                              AssistedNotAllowed)
 }

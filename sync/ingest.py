@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -44,8 +44,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from identity.models import Account, utcnow
+from sync.applicants import APPLICANT, NO_CHECKER, ApplicantCheck, ApplicantRecord, new_check_code
 from sync.couch import CouchClient
-from sync.drafts import DRAFT_ID, SUBMISSION_ID, check_device_doc
+from sync.drafts import DRAFT_ID, SUBMISSION_ID, check_device_doc, is_assisted
 from sync.files import hold_until_files_arrive
 from sync.ledger import changed_databases
 from sync.models import UNLOCKED_STATES, Application, ApplicationEvent, IngestCursor, Outbox, Submission, WorkflowStep
@@ -71,6 +72,7 @@ class Accepted:
     values: dict[str, Any]  # the answers of the fields shown, nothing else
     steps: tuple[tuple[str, str], ...]  # the procedure: (step name, agency kind), in order
     today: date  # at the region's offices: the tracking number's year and day 0 of the SLA
+    applicant: ApplicantRecord | None = None  # an assisted draft: the person it is for, checked (sync.applicants)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,15 @@ def _sqlstate(exc: BaseException) -> str:
     return f" {state}" if state else ""
 
 
+def _applicant_columns(verdict: Accepted) -> dict[str, Any]:
+    """The Application columns about an assisted application's applicant (none for one's own)."""
+    person = verdict.applicant
+    if person is None:
+        return {}
+    return {"applicant_kind": "assisted", "applicant_nik_hash": person.nik_hash, "applicant_birth_date": person.birth_date,
+            "applicant": person.data}
+
+
 def account_of(db_name: str) -> str | None:
     """The account a `userdb-<hex>` database belongs to."""
     if not db_name.startswith(USERDB_PREFIX):
@@ -157,10 +168,12 @@ def submitted_drafts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Ingestor:
-    def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, batch_size: int = BATCH_SIZE):
+    def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, batch_size: int = BATCH_SIZE,
+                 applicants: ApplicantCheck | None = None):
         self.engine = engine
         self.couch = couch
         self.rules = rules
+        self.applicants = applicants  # checks the person of an assisted draft (registry); None: such drafts wait
         self.batch_size = batch_size
         self.row_locks = engine.dialect.name == "postgresql"
 
@@ -222,7 +235,7 @@ class Ingestor:
 
             seen = await self._seen(session, drafts)
             fresh = [d for d in drafts if (d["_id"], d["submission_id"]) not in seen]
-            verdicts = {d["_id"]: await self._check(session, d) for d in fresh}
+            verdicts = {d["_id"]: await self._check(session, d, account_id) for d in fresh}
 
             # From here on this transaction writes: on SQLite the compare-and-set takes the write lock.
             if not await self._checkpoint(session, db_name, since, last_seq, None if more else marks):
@@ -249,10 +262,16 @@ class Ingestor:
             col(Submission.draft_id).in_({d["_id"] for d in drafts})))
         return {(draft_id, submission_id) for draft_id, submission_id in rows}
 
-    async def _check(self, session: AsyncSession, doc: dict[str, Any]) -> Accepted | Refused:
+    async def _check(self, session: AsyncSession, doc: dict[str, Any], account_id: str) -> Accepted | Refused:
         if check_device_doc(doc) is not None:
             return Refused({DRAFT_BROKEN: DRAFT_MALFORMED})
-        return await self.rules.check(session, doc)
+        verdict = await self.rules.check(session, doc)
+        if not is_assisted(doc):
+            return verdict
+        person = await self.applicants.check(session, account_id, doc) if self.applicants else NO_CHECKER
+        if isinstance(person, str):  # the officer fixes the person's data (and any answers) and sends again
+            return Refused({**(verdict.errors if isinstance(verdict, Refused) else {}), APPLICANT: person})
+        return replace(verdict, applicant=person) if isinstance(verdict, Accepted) else verdict
 
     async def _apply(self, session: AsyncSession, db_name: str, account_id: str, drafts: list[dict[str, Any]],
                      verdicts: dict[str, Accepted | Refused], report: IngestReport) -> None:
@@ -301,7 +320,7 @@ class Ingestor:
         result = await session.exec(update(Application).where(  # type: ignore[call-overload]
             Application.id == app.id, col(Application.state).in_(UNLOCKED_STATES)).values(
             state="received", values=verdict.values, submission_id=doc["submission_id"],
-            service_version=int(doc["service_version"]), updated_at=now, due_date=due)
+            service_version=int(doc["service_version"]), updated_at=now, due_date=due, **_applicant_columns(verdict))
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise _Raced()
@@ -319,6 +338,7 @@ class Ingestor:
             count = sum(1 for doc, v in new if (doc["region_code"], v.today.year) == (region, year))
             out.extend(reversed(await allocate_numbers(session, region, year, count)))
         received = [ApplicationEvent(application_id=0, state="received", at=now)]
+        owner = await session.get(Account, account_id)
         apps = []
         for doc, verdict in new:
             app = Application(
@@ -327,6 +347,12 @@ class Ingestor:
                 state="received", submission_id=doc["submission_id"], values=verdict.values, created_at=now, updated_at=now,
             )
             app.due_date = await self.rules.due_date(session, app, received)
+            if verdict.applicant is not None:
+                for name, value in _applicant_columns(verdict).items():
+                    setattr(app, name, value)
+                app.filed_by, app.check_code = account_id, new_check_code()
+            elif owner is not None:  # the person's own application: who it is for, for /lacak
+                app.applicant_nik_hash, app.applicant_birth_date = owner.nik_hash, owner.birth_date
             session.add(app)
             apps.append(app)
         await session.flush()  # one multi-row INSERT … RETURNING id

@@ -30,12 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from identity.models import utcnow
+from identity.models import Account, utcnow
+from sync.applicants import applicant_database, citizens_by_nik_hash
 from sync.couch import CouchClient
 from sync.drafts import status_id
 from sync.errors import CouchUnavailable
 from sync.ingest import account_of
 from sync.models import Application, ApplicationEvent, Outbox, Submission
+from sync.userdb import ensure_userdb
 
 log = logging.getLogger("mpp.publisher")
 
@@ -45,6 +47,9 @@ CONFLICT_RETRIES = 3
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember")
 
 FIX_AND_RESEND = "Buka draf, perbaiki isian yang ditandai, lalu kirim lagi."
+# the person an officer filed for has no draft to edit: the officer makes the correction
+ASSISTED_REVISION = ("Petugas lapangan yang membantu Anda akan melengkapi perbaikan ini. Hubungi petugas tersebut "
+                     "atau MPP setempat dan sebutkan nomor permohonan.")
 
 
 def tanggal(d: date) -> str:
@@ -119,6 +124,27 @@ def status_doc(draft_id: str, application: Application | None, events: Sequence[
     }
 
 
+def applicant_status_doc(draft_id: str, application: Application, events: Sequence[ApplicationEvent],
+                         officer_name: str) -> dict[str, Any] | None:
+    """The status doc in the database of the person a field officer filed for: the officer's
+    doc (never its invalid submissions) with who filed it, the service and the region, since
+    that person's device holds no draft for it."""
+    doc = status_doc(draft_id, application, events, None)
+    if doc is None:
+        return None
+    if application.state == "needs_revision":
+        doc["next_step"] = ASSISTED_REVISION
+    doc.update(assisted_by=officer_name, service_id=application.service_id, region_code=application.region_code)
+    return doc
+
+
+async def _display_names(session: AsyncSession, account_ids: set[str]) -> dict[str, str]:
+    if not account_ids:
+        return {}
+    rows = await session.exec(select(Account.id, Account.display_name).where(col(Account.id).in_(account_ids)))
+    return {account_id: name for account_id, name in rows}
+
+
 # One statement for every draft of a batch; a draft another worker is publishing is left for later.
 LOCK_DRAFTS = text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE pg_try_advisory_xact_lock(k)")
 
@@ -143,6 +169,7 @@ class Publisher:
         self.couch = couch
         self.batch_size = batch_size
         self.row_locks = engine.dialect.name == "postgresql"
+        self._ensured: set[str] = set()  # applicants' databases known to exist
 
     async def run_once(self) -> PublishReport:
         """Publish one batch of pending outbox rows."""
@@ -164,7 +191,9 @@ class Publisher:
                 groups = {key: found for key, found in groups.items() if advisory_key(key[1]) in held}
             if not groups:
                 return report
-            docs = await self._build(session, list(groups))
+            docs, also = await self._build(session, list(groups))
+            for db_name, draft_id in also:  # the applicant's own database: published by a later batch
+                session.add(Outbox(db_name=db_name, draft_id=draft_id, created_at=now))
             by_db: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
             done: list[int] = []
             for (db_name, draft_id), doc in docs.items():
@@ -174,6 +203,8 @@ class Publisher:
                     by_db[db_name][doc["_id"]] = doc
             failed: dict[tuple[str, str], str] = {}  # (database, draft id) -> reason
             for db_name, wanted in by_db.items():
+                if any("assisted_by" in doc for doc in wanted.values()):
+                    await self._ensure_applicant_db(db_name)
                 written, unchanged, errors = await self._upsert(db_name, wanted)
                 report.written += written
                 report.unchanged += unchanged
@@ -197,7 +228,9 @@ class Publisher:
             log.warning("publisher: %d status docs not written yet; they will be tried again", report.failed)
         return report
 
-    async def _build(self, session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+    async def _build(self, session: AsyncSession, keys: list[tuple[str, str]]
+                     ) -> tuple[dict[tuple[str, str], dict[str, Any] | None], list[tuple[str, str]]]:
+        """The doc for each (database, draft), and the applicants' databases that must get it too."""
         draft_ids = list({draft_id for _, draft_id in keys})
         apps = {a.draft_id: a for a in await session.exec(select(Application).where(col(Application.draft_id).in_(draft_ids)))}
         events: dict[int, list[ApplicationEvent]] = defaultdict(list)
@@ -209,13 +242,36 @@ class Publisher:
         for s in await session.exec(select(Submission).where(col(Submission.draft_id).in_(draft_ids), Submission.outcome != "ignored")
                                     .order_by(col(Submission.id))):
             latest[(s.db_name, s.draft_id)] = s
-        docs = {}
+        assisted = [a for a in apps.values() if a.applicant_kind == "assisted"]
+        citizens = await citizens_by_nik_hash(session, [a.applicant_nik_hash for a in assisted])
+        officers = await _display_names(session, {a.filed_by or a.account_id for a in assisted})
+        docs: dict[tuple[str, str], dict[str, Any] | None] = {}
+        also: list[tuple[str, str]] = []
         for db_name, draft_id in keys:
             app = apps.get(draft_id)
-            if app is not None and app.account_id != account_of(db_name):
-                app = None  # another person's application: never shown here
-            docs[(db_name, draft_id)] = status_doc(draft_id, app, events[app.id] if app else [], latest.get((db_name, draft_id)))
-        return docs
+            if app is not None and app.account_id == account_of(db_name):
+                doc = status_doc(draft_id, app, events[app.id], latest.get((db_name, draft_id)))
+                applicant_db = applicant_database(app, citizens)
+                if applicant_db is not None and (applicant_db, draft_id) not in docs and (applicant_db, draft_id) not in keys:
+                    also.append((applicant_db, draft_id))
+            elif app is not None and applicant_database(app, citizens) == db_name:
+                doc = applicant_status_doc(draft_id, app, events[app.id], officers.get(app.filed_by or app.account_id, ""))
+            else:  # another person's application (or none): never shown here
+                doc = status_doc(draft_id, None, [], latest.get((db_name, draft_id)))
+            if doc is not None and app is not None and app.check_code and doc.get("state") != "invalid":
+                doc["check_code"] = app.check_code
+            docs[(db_name, draft_id)] = doc
+        return docs, list(dict.fromkeys(also))
+
+    async def _ensure_applicant_db(self, db_name: str) -> None:
+        """A person an officer filed for may not have synced yet: their database is made here."""
+        if db_name in self._ensured:
+            return
+        try:
+            await ensure_userdb(self.couch, account_of(db_name) or "")
+            self._ensured.add(db_name)
+        except (CouchUnavailable, ValueError):
+            pass  # the write below fails and is tried again later
 
     async def _upsert(self, db_name: str, wanted: dict[str, dict[str, Any]]) -> tuple[int, int, dict[str, str]]:
         """Write the docs that differ from what is stored; (written, unchanged, {doc id: error})."""

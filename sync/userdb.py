@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.couch import CouchClient
-from sync.drafts import DRAFT_ID, MAX_DOC_BYTES, DocRefusal, check_device_doc, userdb_name
+from sync.drafts import DRAFT_ID, MAX_DOC_BYTES, DocRefusal, check_device_doc, is_assisted, userdb_name
 from sync.errors import DOC_REFUSALS, BodyInvalid, CouchUnavailable, DocRefused
 
 DESIGN_ID = "_design/mpp"
@@ -157,11 +157,16 @@ def lock_refusal(doc: dict, locked: dict[str, str]) -> DocRefusal | None:
     return DocRefusal("sync.draft_locked", doc_id)
 
 
-def screen_doc(doc: Any, locked: dict[str, str], encoded: bytes | None = None) -> DocRefusal | None:
-    """Why a device may not write `doc` (JSON `encoded`, if already made) to its own database, or None."""
+def screen_doc(doc: Any, locked: dict[str, str], encoded: bytes | None = None, *, assisted: bool = False) -> DocRefusal | None:
+    """Why a device may not write `doc` (JSON `encoded`, if already made) to its own database, or None.
+
+    `assisted`: the writer is a field officer, who may file drafts for other people."""
     if encoded is None and isinstance(doc, dict):
         encoded = encode(doc)
-    return check_device_doc(doc, encoded_size=None if encoded is None else len(encoded)) or lock_refusal(doc, locked)
+    refusal = check_device_doc(doc, encoded_size=None if encoded is None else len(encoded)) or lock_refusal(doc, locked)
+    if refusal is None and not assisted and doc.get("_deleted") is not True and is_assisted(doc):
+        return DocRefusal("sync.assisted_not_allowed", doc["_id"])
+    return refusal
 
 
 @dataclass
@@ -179,11 +184,11 @@ class Screened:
         return b'{"docs":[' + b",".join(self.encoded) + b"]" + tail + b"}"
 
 
-def screen_docs(docs: list[Any], locked: dict[str, str]) -> Screened:
+def screen_docs(docs: list[Any], locked: dict[str, str], *, assisted: bool = False) -> Screened:
     screened = Screened(total=len(docs))
     for position, doc in enumerate(docs):
         encoded = encode(doc) if isinstance(doc, dict) else None
-        refusal = screen_doc(doc, locked, encoded)
+        refusal = screen_doc(doc, locked, encoded, assisted=assisted)
         if refusal is None:
             screened.accepted.append((position, doc))
             screened.encoded.append(encoded)  # type: ignore[arg-type]  # accepted docs are dicts

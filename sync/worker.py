@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sync.applicants import ApplicantCheck
 from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.files import settle_all
@@ -46,8 +47,8 @@ class Round:
 
 class Worker:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
-                 sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100):
-        self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size)
+                 sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None):
+        self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
         self.publisher = Publisher(engine, couch)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds

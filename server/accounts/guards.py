@@ -5,6 +5,7 @@ Policies:
   public            anyone
   signed_in         any signed-in account
   citizen           a citizen account
+  own_database      a citizen or a field officer (any region): the people with a database of their own (/sync/me)
   staff             any staff role
   officer           field_officer or agency_operator (in-person checks at the counter or in the field)
   uploader          a citizen or a field officer (any region): sends photos and documents to /blobs/
@@ -24,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import Identity, NotSignedIn, SessionRevoked, load_identity
 from identity.errors import IdentityError
 
-POLICIES = {"public", "signed_in", "citizen", "uploader", "staff", "officer", "field_officer", "agency_operator", "region_admin", "national_monitor"}
+POLICIES = {"public", "signed_in", "citizen", "uploader", "own_database", "staff", "officer", "field_officer", "agency_operator", "region_admin", "national_monitor"}
 REGION_SCOPED = {"field_officer", "agency_operator", "region_admin", "officer"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -113,6 +114,8 @@ def _allowed(who: Identity, policy: str, region: str | None) -> bool:
     if policy == "citizen":
         return who.kind == "citizen"
     if policy == "uploader":
+        return who.kind == "citizen" or who.has_role("field_officer")
+    if policy == "own_database":
         return who.kind == "citizen" or who.has_role("field_officer")
     if policy == "staff":
         return who.kind == "staff" and bool(who.grants)

@@ -120,10 +120,10 @@ async def catalog_proxy(request: Request) -> Response:
 # --- /sync/me: the person's own database ---------------------------------------------------------
 
 
-@route(["/sync/me", "/sync/me/{rest:path}"], http_method=ME_METHODS, opt={"guard": "citizen"}, include_in_schema=False,
+@route(["/sync/me", "/sync/me/{rest:path}"], http_method=ME_METHODS, opt={"guard": "own_database"}, include_in_schema=False,
        request_max_body_size=None)  # every body is read through `_body`, with the limit of its kind of request
 async def me_proxy(request: Request) -> Response:
-    """Signed-in citizen: two-way replication of the person's own database, and nothing else."""
+    """Signed-in citizen or field officer: two-way replication of the person's own database, and nothing else."""
     who: Identity = await current_identity(request)
     raw = _raw_path(request)
     if raw != "/sync/me" and not raw.startswith("/sync/me/"):
@@ -196,6 +196,11 @@ async def _locked(request: Request, who: Identity, ids: list[str]) -> dict[str, 
         return await locked_drafts(session, who.account_id, ids)
 
 
+def _files_for_others(who: Identity) -> bool:
+    """Field officers file drafts for other people (`applicant.kind` "assisted"); citizens only for themselves."""
+    return who.kind == "staff" and who.has_role("field_officer")
+
+
 def _changed(request: Request, who: Identity) -> BackgroundTask:
     """Marks the database changed once the device has its answer (the write is already durable)."""
     return BackgroundTask(_mark_changed, request, who)
@@ -215,7 +220,7 @@ async def _me_put_doc(request: Request, who: Identity, decision: Decision, query
     doc = parse_json(await _body(request, decision.body_limit))
     if not isinstance(doc, dict) or doc.setdefault("_id", decision.doc_id) != decision.doc_id:
         raise DocInvalid("the body's _id is not the path's", doc_id=decision.doc_id, problem="_id")
-    refusal = screen_doc(doc, await _locked(request, who, [decision.doc_id]))
+    refusal = screen_doc(doc, await _locked(request, who, [decision.doc_id]), assisted=_files_for_others(who))
     if refusal:
         raise refusal_error(refusal)
     upstream = await _send(request, decision, query, encode(doc))
@@ -237,7 +242,7 @@ async def _me_bulk_docs(request: Request, who: Identity, decision: Decision, que
     """Acceptable docs go to CouchDB; each refused one gets CouchDB's own per-doc error shape
     (`error: "forbidden"`), so PouchDB reports it as `denied` and keeps the draft on the device."""
     bulk = parse_bulk_docs(await _body(request, decision.body_limit))
-    screened = screen_docs(bulk.docs, await _locked(request, who, draft_ids(bulk.docs)))
+    screened = screen_docs(bulk.docs, await _locked(request, who, draft_ids(bulk.docs)), assisted=_files_for_others(who))
     lang = negotiate(request.headers.get("accept-language"))
     refused = {position: _refusal_row(refusal, lang) for position, refusal in screened.refused}
     if not screened.accepted:

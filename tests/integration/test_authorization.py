@@ -32,9 +32,11 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/backoffice/keluar$", {"signed_in"}),
     (r"^/backoffice$", {"staff"}),
     (r"^/backoffice/wilayah/\{code:str\}/katalog", {"region_admin"}),
+    (r"^/backoffice/wilayah/\{code:str\}/impor", {"officer"}),  # files brought on a file when a phone cannot sync
     (r"^/api/wilayah/\{code:str\}/permohonan", {"agency_operator"}),
     (r"^/blobs/", {"uploader"}),  # photos and documents: citizens and field officers
-    (r"^/sync/me(/|$)", {"citizen"}),  # the person's own database
+    (r"^/sync/me(/|$)", {"own_database"}),  # the person's own database (citizens and field officers)
+    (r"^/(api/)?lacak$", {"public"}),  # status by tracking number and birth date
     (r"^/sync", {"public"}),  # the catalog is public and read-only; the gateway checks each database itself
     (r"^/(assets/|\{file_path:path\}$|$)", {"public"}),
 ]
@@ -47,6 +49,7 @@ ALLOWED = {
     "signed_in": set(ROLES) - {"anonymous"},
     "citizen": {"citizen"},
     "uploader": {"citizen", "field_officer"},
+    "own_database": {"citizen", "field_officer"},
     "staff": {"field_officer", "agency_operator", "region_admin", "admin_other_region", "national_monitor"},
     "officer": {"field_officer", "agency_operator"},
     "region_admin": {"region_admin"},

@@ -258,9 +258,14 @@ def test_signing_out_ends_replication_at_once_even_for_reads(world):
     assert world.client.get("/sync/me/_changes?style=all_docs&since=0").status_code == 401
 
 
-def test_staff_have_no_database_of_their_own_here(world):
-    world.client.set_session_data(staff_session(world.sql_url, "field_officer", None))
-    assert_refused(world.client.get("/sync/me"), 403, "auth.forbidden")
+def test_field_officers_have_a_database_of_their_own_other_staff_do_not(world):
+    officer = staff_session(world.sql_url, "field_officer", None)
+    world.client.set_session_data(officer)
+    r = world.client.get("/sync/me")
+    assert r.status_code == 200 and r.json()["db_name"] == userdb_name(officer["account"]), r.text
+    for role in ("agency_operator", "region_admin", "national_monitor"):
+        world.client.set_session_data(staff_session(world.sql_url, role, None))
+        assert_refused(world.client.get("/sync/me"), 403, "auth.forbidden")
 
 
 def test_a_write_from_another_site_is_refused(world):
