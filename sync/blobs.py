@@ -38,6 +38,7 @@ CHUNK_BYTES = 256 * 1024  # the device's tus chunkSize
 MAX_PATCH_BYTES = CHUNK_BYTES + 64 * 1024  # one chunk and some slack; more in one PATCH is refused
 QUOTA_BYTES = {"citizen": 50 * 1024 * 1024, "field_officer": 2 * 1024 * 1024 * 1024}
 OPEN_UPLOAD_HOURS = 24  # an upload untouched for longer stops counting against the quota
+ABANDONED_UPLOAD_DAYS = 7  # an open upload untouched for longer is removed with its bytes (the device starts it again)
 ALLOWED_MIME = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
 
@@ -267,6 +268,25 @@ class Uploads:
         if blob is None or not self.store.exists(sha256):
             raise BlobNotFound()
         return blob
+
+
+async def prune_uploads(session: AsyncSession, store: BlobStore, days: int = ABANDONED_UPLOAD_DAYS) -> int:
+    """Remove upload records (and the staged bytes of unfinished ones) untouched for `days`.
+
+    A finished upload's file lives on under its sha256; only the record goes. An unfinished one
+    was abandoned (the draft deleted, the phone reset): a device that comes back after all gets
+    404 on HEAD and starts that file again. Returns how many were removed.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    stale = list(await session.exec(select(Upload).where(Upload.updated_at < cutoff).limit(1000)))
+    for upload in stale:
+        if upload.completed_at is None:
+            store.discard(upload.id)
+        await session.delete(upload)
+    await session.commit()
+    if stale:
+        log.info("removed %d upload records untouched for %d days", len(stale), days)
+    return len(stale)
 
 
 async def _counted(chunks: AsyncIterator[bytes], box: list[int]) -> AsyncIterator[bytes]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from litestar.testing import TestClient
+from sqlmodel import select
 
 from server.accounts.sessions import session_config
 from server.app import create_app
@@ -260,6 +261,39 @@ def test_a_terminated_upload_is_gone(world):
     assert world.client.delete(url, headers=TUS).status_code == 204
     assert world.client.head(url, headers=TUS).status_code == 404
     assert rows(world, Upload) == []
+
+
+def test_uploads_untouched_for_a_week_are_removed_finished_files_stay(world):
+    """An abandoned upload's staged bytes and record go; a finished upload's file stays under its sha256."""
+    from datetime import timedelta
+
+    from identity.models import utcnow
+    from sync.blobs import ABANDONED_UPLOAD_DAYS, prune_uploads
+    from sync.blobstore import FileBlobStore
+    from tests.factories import _with_session, run
+
+    done = jpeg(30_000, seed=7)
+    assert send(world, done).status_code == 204
+    url = create(world, jpeg(300_000, seed=8)).headers["location"]
+    assert patch(world, url, 0, jpeg(300_000, seed=8)[:CHUNK]).status_code == 204
+    fresh = create(world, jpeg(20_000, seed=9)).headers["location"]
+    abandoned_id, fresh_id = url.rsplit("/", 1)[1], fresh.rsplit("/", 1)[1]
+    store = FileBlobStore(world.settings.blob_dir)
+    assert store.staged_size(abandoned_id) == CHUNK
+
+    async def age_all_but_fresh(session, engine):
+        old = utcnow() - timedelta(days=ABANDONED_UPLOAD_DAYS, hours=1)
+        for upload in await session.exec(select(Upload).where(Upload.id != fresh_id)):
+            upload.updated_at = old
+            session.add(upload)
+        await session.commit()
+        return await prune_uploads(session, store)
+
+    assert run(_with_session(world.sql_url, age_all_but_fresh)) == 2
+    assert [u.id for u in rows(world, Upload)] == [fresh_id]
+    assert store.staged_size(abandoned_id) is None
+    assert stored(world, hashlib.sha256(done).hexdigest()) == done
+    assert world.client.head(url, headers=TUS).status_code == 404  # the device starts that file again
 
 
 # --- received means complete ------------------------------------------------------------------------
