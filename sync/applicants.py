@@ -37,6 +37,8 @@ CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud 
 CHECK_LENGTH = 6
 
 NOT_AN_OFFICER = "Hanya petugas lapangan yang dapat mengajukan permohonan atas nama orang lain."
+OTHER_REGION = ("Anda tidak terdaftar sebagai petugas lapangan di daerah {region}. Ajukan permohonan ini di daerah "
+                "tempat Anda bertugas, atau minta admin MPP daerah {region} memberi Anda akses.")
 NOT_MATCHED = ("Data pemohon (NIK, nama, tanggal lahir) tidak cocok dengan data kependudukan. "
                "Periksa kembali dengan KTP pemohon, perbaiki, lalu kirim lagi.")
 NIK_PROBLEM = "NIK pemohon tidak sah: {reason} Periksa kembali dengan KTP pemohon, perbaiki, lalu kirim lagi."
@@ -74,6 +76,9 @@ class ApplicantCheck:
         """
         if not await is_field_officer(session, account_id):
             return NOT_AN_OFFICER
+        region = doc.get("region_code")
+        if not await is_field_officer(session, account_id, region=region):
+            return OTHER_REGION.format(region=region)
         applicant = doc.get("applicant") or {}
         try:
             birth_date = date.fromisoformat(str(applicant.get("birth_date")))
@@ -94,10 +99,12 @@ class ApplicantCheck:
         return ApplicantRecord(nik_hash=self.cipher.lookup_hash("nik", nik), birth_date=birth_date, data=data)
 
 
-async def is_field_officer(session: AsyncSession, account_id: str) -> bool:
-    row = (await session.exec(select(RoleGrant.account_id).where(RoleGrant.account_id == account_id,
-                                                                 RoleGrant.role == "field_officer"))).first()
-    return row is not None
+async def is_field_officer(session: AsyncSession, account_id: str, region: str | None = None) -> bool:
+    """Whether the account holds the field_officer grant (in `region`, when given: a grant is per region)."""
+    query = select(RoleGrant.account_id).where(RoleGrant.account_id == account_id, RoleGrant.role == "field_officer")
+    if region is not None:
+        query = query.where(RoleGrant.region_code == region)
+    return (await session.exec(query)).first() is not None
 
 
 async def citizens_by_nik_hash(session: AsyncSession, hashes: Iterable[str | None]) -> dict[str, str]:

@@ -31,7 +31,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tests.conftest import make_settings
 from tests.factories import citizen_session, load_residents, run, seed_regions, staff_session
-from tests.support.drafts import NOW, draft
+from tests.support.drafts import NOW, draft, resubmitted
 from tests.support.softauthn import SoftAuthenticator
 
 ORIGIN = "http://localhost:8000"
@@ -184,6 +184,40 @@ def test_a_registry_mismatch_or_a_bad_nik_makes_the_submission_invalid_under_app
         assert found["state"] == "invalid" and APPLICANT in found["errors"], found
         assert "KTP" in found["errors"][APPLICANT] and "check_code" not in found
     assert applications(world) == []
+
+
+def grant_field_officer(w: World, region: str) -> None:
+    from identity.models import RoleGrant
+
+    async def go():
+        engine = make_engine(w.sql_url)
+        try:
+            async with AsyncSession(engine) as session:
+                session.add(RoleGrant(account_id=w.officer["account"], role="field_officer", region_code=region))
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    run(go())
+
+
+def test_an_officer_files_only_in_a_region_where_they_hold_the_grant(world):
+    seed_regions(world.sql_url, world.couch, ("21.72",))  # the service is published there too
+    doc = assisted(world.resident)
+    doc["region_code"] = "21.72"
+    assert put(world, doc).status_code == 201
+    work(world)
+    found = status(world, userdb_name(world.officer["account"]), doc)
+    assert found["state"] == "invalid" and set(found["errors"]) == {APPLICANT}, found
+    assert "21.72" in found["errors"][APPLICANT] and "petugas lapangan" in found["errors"][APPLICANT]
+    assert not found.get("tracking_number") and applications(world) == []
+
+    grant_field_officer(world, "21.72")  # the region's admin gives access; the officer sends again
+    current = world.client.get("/sync/me/" + quote(doc["_id"], safe="")).json()
+    assert put(world, {**resubmitted(doc), "_rev": current["_rev"]}).status_code == 201
+    work(world)
+    (app,) = applications(world)
+    assert (app.region_code, app.applicant_kind, app.state) == ("21.72", "assisted", "received")
 
 
 def test_a_self_application_records_who_it_is_for(world):
