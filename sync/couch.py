@@ -105,6 +105,27 @@ class CouchClient:
             raise CouchUnavailable(f"could not list documents ({r.status_code})")
         return [row for row in r.json()["rows"] if "error" not in row]
 
+    async def doc_count(self, db: str) -> int:
+        """The database's live documents (`doc_count` of its info; deleted ones are not counted)."""
+        r = await self._request("GET", f"/{quote(db, safe='')}")
+        if r.status_code == 404:
+            return 0
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not read database info ({r.status_code})")
+        return int(r.json().get("doc_count", 0))
+
+    async def missing_ids(self, db: str, ids: list[str]) -> set[str]:
+        """The ids among `ids` the database holds no live revision of (never written, or deleted)."""
+        if not ids:
+            return set()
+        r = await self._request("POST", f"/{quote(db, safe='')}/_all_docs", json={"keys": ids})
+        if r.status_code == 404:
+            return set(ids)
+        if r.status_code >= 400:
+            raise CouchUnavailable(f"could not list documents ({r.status_code})")
+        live = {row["id"] for row in r.json()["rows"] if "error" not in row and not (row.get("value") or {}).get("deleted")}
+        return set(ids) - live
+
     async def changes(self, db: str, since: str, limit: int) -> dict | None:
         """One page of `_changes` with the winning revision of each doc; None when `db` does not exist.
 

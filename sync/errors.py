@@ -100,7 +100,13 @@ class AssistedNotAllowed(DocRefused):
     code = "sync.assisted_not_allowed"
 
 
+class BudgetFull(DocRefused):
+    """The database holds as many documents as its person's role allows; a new one would go past it."""
+
+    code = "sync.budget_full"
+
+
 DOC_REFUSALS: dict[str, type[DocRefused]] = {
     cls.code: cls for cls in (DocInvalid, DocTooLarge, ServerOwned, DocNotAllowed, AttachmentRefused, FieldNotAllowed, DraftLocked,
-                              AssistedNotAllowed)
+                              AssistedNotAllowed, BudgetFull)
 }

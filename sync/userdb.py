@@ -224,6 +224,8 @@ def refusal_error(refusal: DocRefusal) -> DocRefused:
     details: dict[str, object] = {"doc_id": refusal.doc_id}
     if refusal.code == "sync.doc_too_large":
         details.update(size_kb=math.ceil(int(refusal.detail or 0) / 1024), limit_kb=MAX_DOC_BYTES // 1024)
+    elif refusal.code == "sync.budget_full":
+        details["limit"] = int(refusal.detail)
     elif refusal.code == "sync.field_not_allowed":
         details["fields"] = refusal.detail
     elif refusal.detail:

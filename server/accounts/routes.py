@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import AccountService, Identity
 from identity.models import Account, Device
 from server.accounts.guards import current_identity
+from sync.budget import doc_budget
 from sync.errors import CouchUnavailable
 
 log = logging.getLogger("mpp.identity")
@@ -117,7 +118,9 @@ class IdentityApi(Controller):
             return {"signed_in": False}
         return {"signed_in": True, "account": {"id": who.account_id, "kind": who.kind, "name": who.display_name,
                                                 "assurance": who.assurance, "roles": sorted(who.roles)},
-                "device": who.device_id}
+                "device": who.device_id,
+                # how many docs this person's database may hold (drafts and status docs); the app warns near it
+                "doc_budget": doc_budget(field_officer=who.kind == "staff" and who.has_role("field_officer"))}
 
     @post("/enroll/start", opt={"guard": "public"}, status_code=200)
     async def enroll_start(self, request: Request, data: JSONBody[EnrollIn], accounts: NamedDependency[AccountService]) -> dict:

@@ -25,11 +25,13 @@ from identity.accounts import Identity
 from server.accounts.guards import current_identity
 from server.i18n import message, negotiate
 from sync.access import Decision, Op, catalog_access, feed_of, is_feed, me_access, readable_doc, server_root
+from sync.budget import budget_refusal, creating, doc_budget, over_budget
 from sync.drafts import DocRefusal, userdb_name
 from sync.errors import BodyTooLarge, DocInvalid, NotReplicable, PathInvalid
 from sync.gateway import Upstream, forward, hide_design_lines, hide_design_rows, read_limited
 from sync.ledger import locked_drafts, mark_changed
 from sync.userdb import (
+    Screened,
     draft_ids,
     encode,
     merge_bulk_results,
@@ -201,6 +203,21 @@ def _files_for_others(who: Identity) -> bool:
     return who.kind == "staff" and who.has_role("field_officer")
 
 
+def _budget(who: Identity) -> int:
+    return doc_budget(field_officer=_files_for_others(who))
+
+
+async def _within_budget(request: Request, who: Identity, screened: Screened) -> Screened:
+    """New docs past the person's budget move to the refusals; edits and deletes always pass.
+    One `_all_docs` to learn which docs are new, and the database info only when some are."""
+    couch = request.app.state.couch
+    db = userdb_name(who.account_id)
+    new_ids = await couch.missing_ids(db, creating(doc for _, doc in screened.accepted))
+    if not new_ids:
+        return screened
+    return over_budget(screened, new_ids, await couch.doc_count(db), _budget(who))
+
+
 def _changed(request: Request, who: Identity) -> BackgroundTask:
     """Marks the database changed once the device has its answer (the write is already durable)."""
     return BackgroundTask(_mark_changed, request, who)
@@ -223,6 +240,8 @@ async def _me_put_doc(request: Request, who: Identity, decision: Decision, query
     refusal = screen_doc(doc, await _locked(request, who, [decision.doc_id]), assisted=_files_for_others(who))
     if refusal:
         raise refusal_error(refusal)
+    if not (await _within_budget(request, who, screen_docs([doc], {}, assisted=True))).accepted:
+        raise refusal_error(budget_refusal(decision.doc_id, _budget(who)))
     upstream = await _send(request, decision, query, encode(doc))
     body = await _read_all(upstream)
     changed = _changed(request, who) if upstream.status in (200, 201, 202) else None
@@ -243,6 +262,7 @@ async def _me_bulk_docs(request: Request, who: Identity, decision: Decision, que
     (`error: "forbidden"`), so PouchDB reports it as `denied` and keeps the draft on the device."""
     bulk = parse_bulk_docs(await _body(request, decision.body_limit))
     screened = screen_docs(bulk.docs, await _locked(request, who, draft_ids(bulk.docs)), assisted=_files_for_others(who))
+    screened = await _within_budget(request, who, screened)
     lang = negotiate(request.headers.get("accept-language"))
     refused = {position: _refusal_row(refusal, lang) for position, refusal in screened.refused}
     if not screened.accepted:
