@@ -160,7 +160,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             applicants = ApplicantCheck(LocalRegistry(engine), PiiCipher(settings.pii_key))  # the registry the app uses (server.app)
             await Worker(engine, couch, CatalogRules(), poll_seconds=args.poll, sweep_seconds=args.sweep,
-                         batch_size=args.batch, applicants=applicants).run_until_signalled()
+                         batch_size=args.batch, applicants=applicants,
+                         purge_after_days=settings.purge_after_days).run_until_signalled()
         finally:
             await couch.aclose()
             await engine.dispose()

@@ -82,6 +82,7 @@ class Settings:
     pii_key: str = field(repr=False)
     pwa_dir: Path = ROOT / "pwa" / "dist"
     session_redis_url: str | None = None  # production: sessions shared by every replica
+    purge_after_days: int = 30  # a finished application leaves the device this long after its last change
 
     @property
     def production(self) -> bool:
@@ -106,6 +107,9 @@ class Settings:
         origin = need("PUBLIC_ORIGIN").rstrip("/")
         if mode == "production" and not origin.startswith("https://"):
             raise ConfigError(f"PUBLIC_ORIGIN must use https in production; example: PUBLIC_ORIGIN={REQUIRED_IN_PRODUCTION['PUBLIC_ORIGIN']}")
+        purge_days = env.get("PURGE_AFTER_DAYS", "").strip() or "30"
+        if not purge_days.isdigit() or int(purge_days) < 1:
+            raise ConfigError(f"PURGE_AFTER_DAYS={purge_days!r} must be a whole number of days, 1 or more; example: PURGE_AFTER_DAYS=30")
         return cls(
             env=mode,
             database=DatabaseSettings(url=need("DATABASE_URL")),
@@ -121,4 +125,5 @@ class Settings:
             pii_key=need("PII_KEY"),
             pwa_dir=Path(env.get("MPP_PWA_DIR") or ROOT / "pwa" / "dist"),
             session_redis_url=env.get("SESSION_REDIS_URL") or None,
+            purge_after_days=int(purge_days),
         )

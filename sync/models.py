@@ -21,11 +21,15 @@ from identity.models import utcnow
 APPLICATION_STATES = ("waiting_for_files", "received", "in_process", "needs_revision", "approved", "rejected")
 APPLICANT_KINDS = ("self", "assisted")  # assisted: filed by a field officer for the person in `applicant`
 UNLOCKED_STATES = ("needs_revision",)  # the person may edit and send again
+FINAL_STATES = ("approved", "rejected")  # nothing more will happen; after a while the device may let go of it
 SUBMISSION_OUTCOMES = ("accepted", "invalid", "ignored")  # ignored: sent while the application was locked
 
 
 class Application(SQLModel, table=True):
     """One application, made from a person's draft; its state is what the agency decided so far."""
+
+    # the hourly purge step asks for applications that became final in a window of time
+    __table_args__ = (Index("ix_application_state_updated_at", "state", "updated_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     draft_id: str = Field(max_length=48, unique=True)
@@ -119,6 +123,14 @@ class IngestCursor(SQLModel, table=True):
     marks: int = 0  # bumped by the gateway on every accepted write; the worker clears what it saw
     seen_marks: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PurgeCursor(SQLModel, table=True):
+    """How far the purge step has gone: every application final since before `until` has had
+    its status doc published again, with `purge`. One row (id 1)."""
+
+    id: int = Field(default=1, primary_key=True)
+    until: datetime
 
 
 class TrackingSequence(SQLModel, table=True):

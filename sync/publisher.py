@@ -33,15 +33,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.models import Account, utcnow
 from sync.applicants import applicant_database, citizens_by_nik_hash
 from sync.couch import CouchClient
-from sync.drafts import status_id
 from sync.errors import CouchUnavailable
 from sync.ingest import account_of
-from sync.models import Application, ApplicationEvent, Outbox, Submission
+from sync.drafts import status_id, userdb_name
+from sync.models import FINAL_STATES, Application, ApplicationEvent, Outbox, PurgeCursor, Submission
 from sync.userdb import ensure_userdb
 
 log = logging.getLogger("mpp.publisher")
 
 BATCH_SIZE = 200
+PURGE_AFTER_DAYS = 30  # the default of the setting PURGE_AFTER_DAYS
 HISTORY = 10  # events shown on the device, newest last
 CONFLICT_RETRIES = 3
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember")
@@ -97,12 +98,19 @@ def _invalid_texts(errors: dict[str, str], number: str | None) -> tuple[str, str
     return message, " ".join(steps)
 
 
+def purgeable(application: Application, purge_before: datetime | None) -> bool:
+    """Final (approved, rejected) and unchanged since before `purge_before`: the device may let go of it."""
+    return purge_before is not None and application.state in FINAL_STATES and application.updated_at <= purge_before
+
+
 def status_doc(draft_id: str, application: Application | None, events: Sequence[ApplicationEvent],
-               latest: Submission | None) -> dict[str, Any] | None:
+               latest: Submission | None, purge_before: datetime | None = None) -> dict[str, Any] | None:
     """The status doc of a draft, from its application (if it is the person's) and its latest submission.
 
     `latest` is the newest submission that was not ignored. An invalid one wins only while the
     person may still edit (no application, or one waiting for a revision): that is what they fix.
+    `purge: true` tells the device it may remove the draft once nothing of it is unsent
+    (the server keeps everything).
     """
     history = [{"at": iso(e.at), "state": e.state, "note": e.note} for e in events][-HISTORY:]
     number = application.tracking_number if application else None
@@ -117,19 +125,22 @@ def status_doc(draft_id: str, application: Application | None, events: Sequence[
         return None
     last_note = next((e.note for e in reversed(events) if e.state == application.state), "")
     message, next_step = _texts(application.state, application.tracking_number, last_note, application.due_date)
-    return {
+    doc = {
         "_id": status_id(draft_id), "type": "status", "draft_id": draft_id, "submission_id": application.submission_id,
         "state": application.state, "tracking_number": application.tracking_number, "message": message,
         "next_step": next_step, "history": history, "updated_at": iso(events[-1].at if events else application.updated_at),
     }
+    if purgeable(application, purge_before):
+        doc["purge"] = True
+    return doc
 
 
 def applicant_status_doc(draft_id: str, application: Application, events: Sequence[ApplicationEvent],
-                         officer_name: str) -> dict[str, Any] | None:
+                         officer_name: str, purge_before: datetime | None = None) -> dict[str, Any] | None:
     """The status doc in the database of the person a field officer filed for: the officer's
     doc (never its invalid submissions) with who filed it, the service and the region, since
     that person's device holds no draft for it."""
-    doc = status_doc(draft_id, application, events, None)
+    doc = status_doc(draft_id, application, events, None, purge_before)
     if doc is None:
         return None
     if application.state == "needs_revision":
@@ -164,10 +175,13 @@ class PublishReport:
 
 
 class Publisher:
-    def __init__(self, engine: AsyncEngine, couch: CouchClient, *, batch_size: int = BATCH_SIZE):
+    def __init__(self, engine: AsyncEngine, couch: CouchClient, *, batch_size: int = BATCH_SIZE,
+                 purge_after_days: int = PURGE_AFTER_DAYS):
         self.engine = engine
         self.couch = couch
         self.batch_size = batch_size
+        self.purge_after = timedelta(days=purge_after_days)
+        self.clock = utcnow  # what "now" is for the purge line
         self.row_locks = engine.dialect.name == "postgresql"
         self._ensured: set[str] = set()  # applicants' databases known to exist
 
@@ -228,6 +242,36 @@ class Publisher:
             log.warning("publisher: %d status docs not written yet; they will be tried again", report.failed)
         return report
 
+    async def enqueue_purges(self) -> int:
+        """Outbox rows for the applications that crossed the purge line since the last call, so
+        their status docs are published again with `purge`; returns how many.
+
+        Idempotent and cheap: `PurgeCursor` remembers how far it went, and each call reads only
+        the window (last line, new line] through the (state, updated_at) index. An application
+        that changes again moves past the line again later and is found in a later window."""
+        line = self.clock() - self.purge_after
+        async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+            stmt = select(PurgeCursor).where(PurgeCursor.id == 1)
+            if self.row_locks:
+                stmt = stmt.with_for_update()
+            cursor = (await session.exec(stmt)).first()
+            if cursor is not None and cursor.until >= line:
+                return 0
+            query = select(Application.account_id, Application.draft_id).where(
+                col(Application.state).in_(FINAL_STATES), col(Application.updated_at) <= line)
+            if cursor is not None:
+                query = query.where(col(Application.updated_at) > cursor.until)
+            found = 0
+            for account_id, draft_id in await session.exec(query):
+                session.add(Outbox(db_name=userdb_name(account_id), draft_id=draft_id, created_at=utcnow()))
+                found += 1
+            if cursor is None:
+                session.add(PurgeCursor(id=1, until=line))
+            else:
+                cursor.until = line
+                session.add(cursor)
+        return found
+
     async def _build(self, session: AsyncSession, keys: list[tuple[str, str]]
                      ) -> tuple[dict[tuple[str, str], dict[str, Any] | None], list[tuple[str, str]]]:
         """The doc for each (database, draft), and the applicants' databases that must get it too."""
@@ -245,17 +289,19 @@ class Publisher:
         assisted = [a for a in apps.values() if a.applicant_kind == "assisted"]
         citizens = await citizens_by_nik_hash(session, [a.applicant_nik_hash for a in assisted])
         officers = await _display_names(session, {a.filed_by or a.account_id for a in assisted})
+        purge_before = self.clock() - self.purge_after
         docs: dict[tuple[str, str], dict[str, Any] | None] = {}
         also: list[tuple[str, str]] = []
         for db_name, draft_id in keys:
             app = apps.get(draft_id)
             if app is not None and app.account_id == account_of(db_name):
-                doc = status_doc(draft_id, app, events[app.id], latest.get((db_name, draft_id)))
+                doc = status_doc(draft_id, app, events[app.id], latest.get((db_name, draft_id)), purge_before)
                 applicant_db = applicant_database(app, citizens)
                 if applicant_db is not None and (applicant_db, draft_id) not in docs and (applicant_db, draft_id) not in keys:
                     also.append((applicant_db, draft_id))
             elif app is not None and applicant_database(app, citizens) == db_name:
-                doc = applicant_status_doc(draft_id, app, events[app.id], officers.get(app.filed_by or app.account_id, ""))
+                doc = applicant_status_doc(draft_id, app, events[app.id], officers.get(app.filed_by or app.account_id, ""),
+                                           purge_before)
             else:  # another person's application (or none): never shown here
                 doc = status_doc(draft_id, None, [], latest.get((db_name, draft_id)))
             if doc is not None and app is not None and app.check_code and doc.get("state") != "invalid":

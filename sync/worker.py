@@ -24,12 +24,13 @@ from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.files import settle_all
 from sync.ingest import Ingestor, IngestReport, Rules, where_raised
-from sync.publisher import Publisher, PublishReport
+from sync.publisher import PURGE_AFTER_DAYS, Publisher, PublishReport
 
 log = logging.getLogger("mpp.worker")
 
 POLL_SECONDS = 0.5
 SWEEP_SECONDS = 60.0
+PURGE_SECONDS = 3600.0  # finished applications crossing the purge line: looked for once an hour
 ERROR_PAUSE_SECONDS = 5.0  # a store is down: wait before trying again
 
 
@@ -47,9 +48,12 @@ class Round:
 
 class Worker:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
-                 sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None):
+                 sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None,
+                 purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS):
         self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
-        self.publisher = Publisher(engine, couch)
+        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days)
+        self.purge_seconds = purge_seconds
+        self._next_purge = 0.0
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self._next_sweep = 0.0  # the first round sweeps: anything written while no worker ran
@@ -61,6 +65,11 @@ class Worker:
             self._next_sweep = time.monotonic() + self.sweep_seconds
         ingest = await self.ingestor.run_once()
         await settle_all(self.ingestor.engine, self.ingestor.rules)  # an upload's own settle may have died with its request
+        if time.monotonic() >= self._next_purge:
+            purges = await self.publisher.enqueue_purges()
+            self._next_purge = time.monotonic() + self.purge_seconds
+            if purges:
+                log.info("purge: %d finished applications to publish again with purge", purges)
         publish = await self.publisher.run_once()
         done = Round(ingest, publish, swept)
         if ingest.submissions or ingest.retried or ingest.failed:

@@ -87,6 +87,11 @@ class Stores:
                 setattr(published, name, getattr(published, name) + getattr(p, name))
         return ingested, published
 
+    async def work_with(self, publisher: Publisher) -> None:
+        """Publish every pending status with `publisher` (its own clock and purge line)."""
+        while (await publisher.run_once()).rows:
+            pass
+
     async def status(self, db: str, draft_id: str) -> dict[str, Any] | None:
         return await self.couch.get_doc(db, "status:" + draft_id.split(":", 1)[1])
 
