@@ -5,6 +5,7 @@
 import { localDb } from './db.js';
 import { lastAccountId } from './me.js';
 import { blobId, bytesReleasable, fileValue, hex } from './blobstate.js';
+import { refsAfterPurge } from './purgestate.js';
 
 const dbs = new Map();
 let queue = Promise.resolve();
@@ -92,6 +93,24 @@ export async function forgetRef(sha256, { draftId, field }) {
     else await db.put(doc);
   });
   changed(sha256, null);
+}
+
+/** Purged drafts no longer name their files; a file nobody else names leaves this device (this
+ *  database never replicates, so removing its record touches nothing on the server). */
+export async function forgetDrafts(draftIds) {
+  const db = await requireDb();
+  const res = await db.allDocs({ include_docs: true, startkey: 'blob:', endkey: 'blob:\ufff0' });
+  for (const row of res.rows) {
+    if (!row.doc?.refs?.some((r) => draftIds.includes(r.draft))) continue;
+    await serial(async () => {
+      const doc = await getOrNull(db, row.id);
+      if (!doc) return;
+      doc.refs = refsAfterPurge(doc.refs, draftIds);
+      if (!doc.refs.length) await db.remove(doc);
+      else await db.put(doc);
+    });
+    changed(row.doc.sha256, null);
+  }
 }
 
 function summary(doc) {

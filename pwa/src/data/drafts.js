@@ -10,7 +10,8 @@ import {
   resolutionDocs, revisionDiff, statusIdFor, submitted, uuid, withValues,
 } from './draftstate.js';
 import { fileRefs, filesProgress } from './blobstate.js';
-import { blobRecords } from './blobs.js';
+import { blobRecords, forgetDrafts } from './blobs.js';
+import { PURGED_ID, budgetWarning, purgeList } from './purgestate.js';
 import { applicantSteps, filedForMe, isAssisted, withApplicant } from './assisted.js';
 
 // sync bookkeeping kept beside the drafts; _local docs never replicate
@@ -116,8 +117,8 @@ export async function getDraft(id) {
 }
 
 async function marks(db) {
-  const [known, denied] = await Promise.all([readLocal(db, KNOWN_ID), readLocal(db, DENIED_ID)]);
-  return { known: known.docs, denied: denied.docs };
+  const [known, denied, purged] = await Promise.all([readLocal(db, KNOWN_ID), readLocal(db, DENIED_ID), readLocal(db, PURGED_ID)]);
+  return { known: known.docs, denied: denied.docs, purged: purged.docs };
 }
 
 function isPending(draft, known) {
@@ -227,7 +228,7 @@ export async function listDrafts() {
   ]);
   const byUuid = new Map(statuses.rows.map((r) => [r.id.slice(STATUS_PREFIX.length), r.doc]));
   return drafts.rows
-    .filter((r) => r.doc && !r.doc._deleted)
+    .filter((r) => r.doc && !r.doc._deleted && !m.purged[r.id])
     .map((r) => {
       const entry = { draft: r.doc, status: byUuid.get(draftUuid(r.id)) || null,
         pending: isPending(r.doc, m.known), denied: m.denied[r.id] || null, files: filesProgress(r.doc, records) };
@@ -259,6 +260,41 @@ export async function pendingDrafts() {
   ]);
   return drafts.rows.filter((r) => !r.value.deleted && !(m.known[r.id] || []).includes(r.value.rev))
     .map((r) => ({ id: r.id, rev: r.value.rev, denied: m.denied[r.id]?.rev === r.value.rev }));
+}
+
+// ---- purge and budget ----
+
+/**
+ * Let go of finished applications the server marked `purge` and that have nothing unsent: they
+ * are listed in `_local/mpp-purged` (never replicated; no `_deleted` revision is ever written,
+ * so the server keeps everything) and their photos leave the blob database. Returns their ids.
+ */
+export async function purgeFinished(accountId = currentAccountId()) {
+  if (!accountId) return [];
+  const d = await draftsDb(accountId);
+  const [drafts, statuses, m] = await Promise.all([
+    d.allDocs({ include_docs: true, conflicts: true, startkey: DRAFT_PREFIX, endkey: `${DRAFT_PREFIX}\ufff0` }),
+    d.allDocs({ include_docs: true, startkey: STATUS_PREFIX, endkey: `${STATUS_PREFIX}\ufff0` }),
+    marks(d),
+  ]);
+  const byDraft = Object.fromEntries(statuses.rows.filter((r) => r.doc).map((r) => [r.doc.draft_id, r.doc]));
+  const ids = purgeList(drafts.rows.filter((r) => r.doc && !m.purged[r.id]).map((r) => r.doc), byDraft, m.known, m.denied);
+  if (!ids.length) return [];
+  await updateLocal(accountId, PURGED_ID, (purged) => {
+    for (const id of ids) purged[id] = { at: now() };
+  });
+  await forgetDrafts(ids);
+  for (const id of ids) changed(id);
+  return ids;
+}
+
+/** How many docs the person's database holds (drafts and status docs, as the gateway counts) against
+ *  the budget `/api/identity/me` gave, with the warning text from 80 %; null when nothing to say. */
+export async function budgetUse(budget) {
+  const db = draftsDb();
+  if (!db || !budget) return null;
+  const info = await (await db).info();
+  return budgetWarning(info.doc_count, budget);
 }
 
 // ---- sync bookkeeping (called by sync.js) ----

@@ -36,3 +36,13 @@ export function forgetDevice() {
   remember(null);
   localStorage.removeItem(LAST_KEY);
 }
+
+/** The most docs this account's database may hold, as `/api/identity/me` last said (null: not known yet). */
+export function docBudget(accountId = lastAccountId()) {
+  const n = Number(localStorage.getItem(`docBudget:${accountId}`));
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+export function rememberBudget(accountId, budget) {
+  if (accountId && Number.isInteger(budget)) localStorage.setItem(`docBudget:${accountId}`, String(budget));
+}

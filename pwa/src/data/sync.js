@@ -4,7 +4,7 @@
 // and keeps everything on the device; signing in again resumes it.
 import { remoteDb } from './db.js';
 import { lastAccountId, remember, rememberedAccount } from './me.js';
-import { draftsDb, markDenied, markKnown, onLocalChange, pendingDrafts } from './drafts.js';
+import { draftsDb, markDenied, markKnown, onLocalChange, pendingDrafts, purgeFinished } from './drafts.js';
 import { DRAFT_PREFIX, backOff, storageLow, syncErrorKind } from './draftstate.js';
 
 const REMOTE = '/sync/me';
@@ -132,6 +132,11 @@ function watch(run, direction, rep) {
       set({ status: 'idle', message: '' });
     }
     if (direction === 'push') reconcile(run).then(refreshPending).catch(() => refreshPending());
+    // after the first pull the status docs are current: finished applications may leave the device
+    if (direction === 'pull' && !run.purgeChecked) {
+      run.purgeChecked = true;
+      purgeFinished(run.accountId).catch(console.error);
+    }
   });
   // every failed attempt (paused(err) fires only for the first one of a series)
   rep.on('requestError', (err) => onProblem(run, err));

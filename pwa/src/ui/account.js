@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { api, ApiError } from '../data/api.js';
 import { createPasskey, passkeysSupported, usePasskey } from '../data/passkey.js';
 import { h } from './dom.js';
-import { forgetDevice, remember, rememberedAccount } from '../data/me.js';
+import { forgetDevice, remember, rememberBudget, rememberedAccount } from '../data/me.js';
 
 export { rememberedAccount, lastAccountId } from '../data/me.js';
 
@@ -14,6 +14,7 @@ export async function refreshAccount() {
   try {
     const me = await api('/api/identity/me');
     remember(me.signed_in ? me.account : null);
+    if (me.signed_in) rememberBudget(me.account.id, me.doc_budget);
     return me.signed_in ? me.account : null;
   } catch (err) {
     return rememberedAccount();

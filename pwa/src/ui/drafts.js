@@ -4,11 +4,11 @@
 import { t } from '../i18n.js';
 import { pullCatalog, serviceVersion } from '../data/catalog.js';
 import {
-  DraftLocked, DraftTooLarge, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, loadDraft, newDraftId,
+  DraftLocked, DraftTooLarge, budgetUse, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, loadDraft, newDraftId,
   onLocalChange, resolveConflict, saveValues, submitDraft,
 } from '../data/drafts.js';
 import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
-import { lastAccountId } from '../data/me.js';
+import { docBudget, lastAccountId } from '../data/me.js';
 import { startSync, subscribe } from '../data/sync.js';
 import { blobRecords, fileBytes, forgetRef, onBlobChange, storeFile } from '../data/blobs.js';
 import { startUploads } from '../data/uploads.js';
@@ -55,11 +55,14 @@ export async function renderDraftList(app) {
     return;
   }
   const list = h('ul', { class: 'plain', id: 'drafts' });
-  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), h('section', { class: 'card' }, list),
+  const budget = h('p', { class: 'card msg', id: 'budget-warning', role: 'status', hidden: true });
+  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), budget, h('section', { class: 'card' }, list),
     h('p', {}, h('a', { href: '#/ekspor', id: 'export-link' }, t('export.link'))));
   let shown = null;
   const fill = async () => {
-    const [entries, filed] = await Promise.all([listDrafts(), listFiledForMe()]);
+    const [entries, filed, use] = await Promise.all([listDrafts(), listFiledForMe(), budgetUse(docBudget()).catch(() => null)]);
+    budget.hidden = !use;
+    budget.textContent = use ? t(use.key, use) : '';
     // redraw only when something visible changed, so a tap never lands on a replaced row
     const signature = JSON.stringify([entries.map((e) => [e.draft._id, e.draft.updated_at, e.view.key, e.view.params,
       e.view.tracking_number, e.conflicts.length]), filed.map((s) => [s._id, s._rev])]);
