@@ -8,14 +8,22 @@ already have (and deleting a draft frees its place).
 
 The count is CouchDB's `doc_count` (live documents, status docs included). `doc_del_count` is
 left out on purpose: a deleted draft is a small tombstone, and counting it would mean a person
-who deletes drafts to make room never gets any.
+who deletes drafts to make room never gets any. Applications the device has let go of
+(`purge`, see sync/publisher.py) no longer count: their draft and status doc stay in the
+database for the record, but the person's room is what is still in use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sync.drafts import DocRefusal
+from sync.models import FINAL_STATES, Application
 from sync.userdb import Screened
 
 CITIZEN_DOCS = 200
@@ -31,6 +39,14 @@ def doc_budget(*, field_officer: bool) -> int:
 def creating(docs: Iterable[dict]) -> list[str]:
     """Ids of docs in a write that may create a document (not deletes); the database decides which really do."""
     return [d["_id"] for d in docs if d.get("_deleted") is not True]
+
+
+async def purged_docs(session: AsyncSession, account_id: str, purge_before: datetime) -> int:
+    """Docs of this person's database whose application is past the purge line: its draft and its status doc."""
+    stmt = select(func.count()).select_from(Application).where(
+        col(Application.account_id) == account_id, col(Application.state).in_(FINAL_STATES),
+        col(Application.updated_at) <= purge_before)
+    return 2 * (await session.exec(stmt)).one()
 
 
 def budget_refusal(doc_id: str, budget: int) -> DocRefusal:

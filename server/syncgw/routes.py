@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from litestar import MediaType, Request, Response, route
 from litestar.background_tasks import BackgroundTask
@@ -22,10 +23,11 @@ from litestar.response import Stream
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from identity.accounts import Identity
+from identity.models import utcnow
 from server.accounts.guards import current_identity
 from server.i18n import message, negotiate
 from sync.access import Decision, Op, catalog_access, feed_of, is_feed, me_access, readable_doc, server_root
-from sync.budget import budget_refusal, creating, doc_budget, over_budget
+from sync.budget import budget_refusal, creating, doc_budget, over_budget, purged_docs
 from sync.drafts import DocRefusal, userdb_name
 from sync.errors import BodyTooLarge, DocInvalid, NotReplicable, PathInvalid
 from sync.gateway import Upstream, forward, hide_design_lines, hide_design_rows, read_limited
@@ -209,13 +211,16 @@ def _budget(who: Identity) -> int:
 
 async def _within_budget(request: Request, who: Identity, screened: Screened) -> Screened:
     """New docs past the person's budget move to the refusals; edits and deletes always pass.
-    One `_all_docs` to learn which docs are new, and the database info only when some are."""
+    One `_all_docs` to learn which docs are new; the database info and one SQL count only when some are."""
     couch = request.app.state.couch
     db = userdb_name(who.account_id)
     new_ids = await couch.missing_ids(db, creating(doc for _, doc in screened.accepted))
     if not new_ids:
         return screened
-    return over_budget(screened, new_ids, await couch.doc_count(db), _budget(who))
+    purge_before = utcnow() - timedelta(days=request.app.state.settings.purge_after_days)
+    async with AsyncSession(request.app.state.engine, expire_on_commit=False) as session:
+        purged = await purged_docs(session, who.account_id, purge_before)
+    return over_budget(screened, new_ids, await couch.doc_count(db) - purged, _budget(who))
 
 
 def _changed(request: Request, who: Identity) -> BackgroundTask:

@@ -8,16 +8,31 @@ last test shows the gateway and `/api/identity/me` use those very constants."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import update
+from sqlmodel import col
+
+from identity.models import utcnow
 
 from server.accounts.sessions import session_config
 from server.app import create_app
 from sync import budget
 from tests.conftest import make_settings
-from tests.factories import staff_session
-from tests.integration.test_gateway_me import ORIGIN, World, as_replication, assert_refused, doc_path, put_draft, world  # noqa: F401
+from sync.models import Application
+from tests.factories import _with_session, run, staff_session
+from tests.integration.test_gateway_me import (  # noqa: F401
+    ORIGIN,
+    World,
+    as_replication,
+    assert_refused,
+    doc_path,
+    hold,
+    put_draft,
+    world,
+)
 from tests.support.drafts import draft
 
 
@@ -64,6 +79,21 @@ def test_an_edit_and_a_delete_at_the_budget_pass_and_a_delete_frees_a_place(worl
     assert world.client.delete(doc_path(second["_id"]), params={"rev": second["_rev"]}).status_code == 200
     rows = bulk(world, [new, draft(state="draft")])  # one place free: the first new doc gets it
     assert "error" not in rows[0] and rows[1]["code"] == "sync.budget_full"
+
+
+def test_an_application_past_the_purge_line_frees_its_two_places(world, small):
+    first, _, _ = fill(world, 3)
+    hold(world, first, "approved")
+
+    async def age(session, engine):
+        await session.exec(update(Application).where(col(Application.draft_id) == first["_id"])  # type: ignore[call-overload]
+                           .values(updated_at=utcnow() - timedelta(days=world.settings.purge_after_days + 1)))
+        await session.commit()
+
+    assert bulk(world, [draft(state="draft")])[0]["code"] == "sync.budget_full"  # approved, but not yet past the line
+    run(_with_session(world.sql_url, age))
+    rows = bulk(world, [draft(state="draft"), draft(state="draft"), draft(state="draft")])
+    assert ["error" in r for r in rows] == [False, False, True] and rows[2]["code"] == "sync.budget_full"
 
 
 def test_a_field_officer_has_a_larger_budget_than_a_citizen(sql_url, fresh_couch, tmp_path, small):

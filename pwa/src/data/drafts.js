@@ -293,8 +293,10 @@ export async function purgeFinished(accountId = currentAccountId()) {
 export async function budgetUse(budget) {
   const db = draftsDb();
   if (!db || !budget) return null;
-  const info = await (await db).info();
-  return budgetWarning(info.doc_count, budget);
+  const d = await db;
+  const [info, purged] = await Promise.all([d.info(), readLocal(d, PURGED_ID)]);
+  // a purged application's draft and status doc stay stored but no longer count (as on the server)
+  return budgetWarning(info.doc_count - 2 * Object.keys(purged.docs).length, budget);
 }
 
 // ---- sync bookkeeping (called by sync.js) ----
