@@ -24,7 +24,9 @@ Two kinds of documents:
                                                          # the draft as a whole, not one field
      "message": "Indonesian sentence for the person", "next_step": "what to do now",
      "history": [{"at": "…Z", "state": "received", "note": "…"}, …],
-     "updated_at": "…Z"}
+     "updated_at": "…Z",
+     "purge": true}                               # only when approved/rejected and unchanged for
+                                                  # PURGE_AFTER_DAYS: the device may let the draft go
 
 A field officer's draft for someone else carries the person and the officer's checks::
 
