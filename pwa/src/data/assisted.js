@@ -85,14 +85,17 @@ export function localDay(iso, offsetMinutes = new Date(iso).getTimezoneOffset())
   return new Date(new Date(iso).getTime() - offsetMinutes * 60000).toISOString().slice(0, 10);
 }
 
-/** Sent from the device's point of view? Waiting means submitted but not yet on the server. */
+/**
+ * Sent from the device's point of view? Waiting means submitted but not yet on the server: the
+ * draft itself, or the photos it names (an application is complete only with its files).
+ */
 export function isWaiting(entry) {
-  return entry.view.key === 'waiting_push';
+  return entry.view.key === 'waiting_push' || entry.view.key === 'sending_files';
 }
 
-/** Not yet answered by the server: a draft, waiting to go, or sent without a status yet. */
+/** Not yet answered by the server: a draft, waiting to go (or its photos), or sent without a status yet. */
 export function isUnsent(entry) {
-  return ['draft', 'waiting_push', 'denied'].includes(entry.view.key);
+  return ['draft', 'waiting_push', 'sending_files', 'denied'].includes(entry.view.key);
 }
 
 /**

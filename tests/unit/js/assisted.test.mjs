@@ -106,6 +106,19 @@ test('the officer\'s day: today\'s applications first, then older ones not yet s
   assert.equal(result.waiting, 2);
 });
 
+test('an application whose photos have not all gone up still waits on the officer\'s day', () => {
+  const day = (iso) => iso.slice(0, 10);
+  const photos = (e, files) => ({ ...e, view: draftView({ ...e, files }) });
+  const withPhotos = photos(entry('g', '2026-03-02T02:00:00Z', { state: 'submitted', pending: true }),
+    { total: 2, confirmed: 0, refused: [], missing: 0 });
+  const halfway = photos(entry('h', '2026-03-01T02:00:00Z', { state: 'submitted', pending: false,
+    status: { state: 'waiting_for_files', tracking_number: 'MPP-2171-2026-000002' } }), { total: 2, confirmed: 1, refused: [], missing: 0 });
+  assert.equal(withPhotos.view.key, 'sending_files');
+  const result = officerDay([withPhotos, halfway], TODAY, day);
+  assert.equal(result.waiting, 2);
+  assert.deepEqual(result.older.map((e) => e.draft._id), ['draft:h']);
+});
+
 test('the local day of an instant follows the device clock', () => {
   assert.equal(localDay('2026-03-01T18:00:00Z', -7 * 60), '2026-03-02'); // WIB, UTC+7
   assert.equal(localDay('2026-03-01T18:00:00Z', 0), '2026-03-01');
