@@ -148,6 +148,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from identity.crypto import PiiCipher
     from identity.registry import LocalRegistry
     from sync.applicants import ApplicantCheck
+    from sync.blobstore import FileBlobStore
     from sync.couch import CouchClient
     from sync.worker import Worker
 
@@ -161,7 +162,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             applicants = ApplicantCheck(LocalRegistry(engine), PiiCipher(settings.pii_key))  # the registry the app uses (server.app)
             await Worker(engine, couch, CatalogRules(), poll_seconds=args.poll, sweep_seconds=args.sweep,
                          batch_size=args.batch, applicants=applicants,
-                         purge_after_days=settings.purge_after_days).run_until_signalled()
+                         purge_after_days=settings.purge_after_days, blobs=FileBlobStore(settings.blob_dir)).run_until_signalled()
         finally:
             await couch.aclose()
             await engine.dispose()

@@ -18,8 +18,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sync.applicants import ApplicantCheck
+from sync.blobs import prune_uploads
+from sync.blobstore import BlobStore
 from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.files import settle_all
@@ -49,7 +52,8 @@ class Round:
 class Worker:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
                  sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None,
-                 purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS):
+                 purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS, blobs: BlobStore | None = None):
+        self.blobs = blobs  # with it, abandoned uploads are removed at the hourly step
         self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
         self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days)
         self.purge_seconds = purge_seconds
@@ -70,6 +74,9 @@ class Worker:
             self._next_purge = time.monotonic() + self.purge_seconds
             if purges:
                 log.info("purge: %d finished applications to publish again with purge", purges)
+            if self.blobs is not None:
+                async with AsyncSession(self.ingestor.engine, expire_on_commit=False) as session:
+                    await prune_uploads(session, self.blobs)
         publish = await self.publisher.run_once()
         done = Round(ingest, publish, swept)
         if ingest.submissions or ingest.retried or ingest.failed:

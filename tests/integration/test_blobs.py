@@ -268,8 +268,9 @@ def test_uploads_untouched_for_a_week_are_removed_finished_files_stay(world):
     from datetime import timedelta
 
     from identity.models import utcnow
-    from sync.blobs import ABANDONED_UPLOAD_DAYS, prune_uploads
+    from sync.blobs import ABANDONED_UPLOAD_DAYS
     from sync.blobstore import FileBlobStore
+    from sync.worker import Worker
     from tests.factories import _with_session, run
 
     done = jpeg(30_000, seed=7)
@@ -287,9 +288,12 @@ def test_uploads_untouched_for_a_week_are_removed_finished_files_stay(world):
             upload.updated_at = old
             session.add(upload)
         await session.commit()
-        return await prune_uploads(session, store)
 
-    assert run(_with_session(world.sql_url, age_all_but_fresh)) == 2
+    async def hourly_step(s):
+        await Worker(s.engine, s.couch, s.rules, blobs=store).round()  # the first round takes the hourly step
+
+    run(_with_session(world.sql_url, age_all_but_fresh))
+    with_stores(world.sql_url, world.couch, hourly_step)
     assert [u.id for u in rows(world, Upload)] == [fresh_id]
     assert store.staged_size(abandoned_id) is None
     assert stored(world, hashlib.sha256(done).hexdigest()) == done
