@@ -1,6 +1,8 @@
 """A field officer in a village with no signal: three applications for three residents, each with
-the person, the KTP check and the consent, kept across a reload and sent once the signal is back;
-then one of those residents enrols and finds the application filed for them."""
+the person, the KTP check, the consent and two photos taken on the officer's phone, kept across a
+reload and sent once the signal is back — three applications `received`, the six photos on the
+server byte for byte, owned by the officer; then one of those residents enrols and finds the
+application filed for them."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, SERVICE, TRACKING, enrol, fill_ktp_form, pull_catalog, worker  # noqa: F401
+from tests.e2e.photos import PHOTO_FIELDS, SERVICE, camera_jpeg, publish_photo_service, stored_blobs
+from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, TRACKING, enrol, pull_catalog, worker  # noqa: F401
 from tests.e2e.test_identity import add_authenticator
 from tests.e2e.test_offline_shell import visit_until_controlled
 from tests.factories import run, staff_session
 
 OFFICER = "Petugas field_officer"  # the display name tests.factories.staff_session gives
+SERVICE_NAME = "Uji foto dokumen"  # SERVICE's name: a phone number and two required photos
 
 
 def residents_from(live_server, region: str, offset: int, count: int):
@@ -62,8 +66,27 @@ def villagers(live_server):
     return found
 
 
-def collect(page, base: str, resident) -> str:
-    """One assisted application, from "Permohonan baru untuk warga" to "Kirim"; returns the draft uuid."""
+def applications_of(live_server, account_id: str) -> list:
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from server.db import make_engine
+    from sync.models import Application
+
+    async def look():
+        engine = make_engine(live_server.env["DATABASE_URL"])
+        try:
+            async with AsyncSession(engine) as session:
+                return list((await session.exec(select(Application).where(Application.account_id == account_id))).all())
+        finally:
+            await engine.dispose()
+
+    return run(look())
+
+
+def collect(page, base: str, resident, photos: list[bytes]) -> tuple[str, list[str]]:
+    """One assisted application, from "Permohonan baru untuk warga" to "Kirim", with two photos;
+    returns the draft uuid and the sha256 the device computed for each photo it keeps."""
     page.goto(base + "/#/petugas")
     page.get_by_role("link", name="Permohonan baru untuk warga").click()
     page.locator(f"#assisted-services [data-service='{SERVICE}']").click()
@@ -79,16 +102,24 @@ def collect(page, base: str, resident) -> str:
     expect(page.locator("#a-nik-msg")).to_have_text("")
     page.get_by_role("link", name="Lanjut ke formulir layanan").click()
     expect(page.locator("#applicant")).to_contain_text(resident.full_name)
-    fill_ktp_form(page, resident)
+    page.fill("#f-no_hp", "081234567890")
+    for field, photo in zip(PHOTO_FIELDS, photos, strict=True):
+        page.set_input_files(f"#f-{field}", files=[{"name": f"{field}.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        expect(page.locator(f"[data-file-preview='{field}'] img")).to_be_visible(timeout=30_000)
+        expect(page.locator(f"[data-file-note='{field}']")).to_contain_text("Tersimpan di perangkat")
+    shas = [page.locator(f"[data-file-preview='{f}'] img").get_attribute("data-sha256") for f in PHOTO_FIELDS]
+    assert all(s and re.fullmatch(r"[0-9a-f]{64}", s) for s in shas), shas
     page.get_by_role("button", name="Kirim", exact=True).click()
     page.wait_for_selector("#receipt")
     match = re.search(r"#/petugas/tanda-terima/([0-9a-f-]{36})$", page.evaluate("location.hash"))
     assert match, page.evaluate("location.hash")
-    return match.group(1)
+    return match.group(1), shas
 
 
-def test_an_officer_collects_three_applications_offline_and_they_reach_the_server(browser, couch, live_server, worker, villagers):
+def test_an_officer_collects_three_applications_with_photos_offline_and_they_reach_the_server(browser, couch, live_server, worker,
+                                                                                            villagers):
     base = live_server.url
+    publish_photo_service(live_server, couch)
     context = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 740})
     page = context.new_page()
     try:
@@ -97,9 +128,13 @@ def test_an_officer_collects_three_applications_offline_and_they_reach_the_serve
         visit_until_controlled(page, base)
         expect(page.locator("#officer-home")).to_be_visible()  # /api/identity/me said field_officer
         pull_catalog(page, base)
+        photos = [[camera_jpeg(page, 2400, 1800, 10 * i + k) for k in (1, 2)] for i in range(len(villagers))]
 
         context.set_offline(True)
-        uuids = [collect(page, base, r) for r in villagers]
+        collected = [collect(page, base, r, p) for r, p in zip(villagers, photos, strict=True)]
+        uuids = [u for u, _ in collected]
+        shas = [s for _, pair in collected for s in pair]
+        assert len(set(shas)) == 6, shas
         expect(page.locator("#receipt-waiting")).to_be_visible()
 
         page.goto(base + "/#/petugas")
@@ -108,7 +143,7 @@ def test_an_officer_collects_three_applications_offline_and_they_reach_the_serve
         for r in villagers:
             expect(page.locator("#assisted-today")).to_contain_text(r.full_name)
         expect(page.locator("#officer-waiting")).to_have_text("3 menunggu dikirim")
-        expect(page.locator("#assisted-today [data-state]").first).to_have_text("Menunggu dikirim")
+        expect(page.locator("#assisted-today [data-state]").first).to_have_text(re.compile("Menunggu dikirim|Mengirim foto"))
 
         context.set_offline(False)
         # NEEDS THE SERVER SIDE (the gateway lets a field officer replicate their own database):
@@ -123,6 +158,7 @@ def test_an_officer_collects_three_applications_offline_and_they_reach_the_serve
             assert doc["applicant"]["identity_check"]["ktp_seen"] is True
             assert doc["applicant"]["consent"]["given"] is True and doc["applicant"]["consent"]["text_version"]
             assert doc["state"] == "submitted"
+            assert [doc["values"][f]["sha256"] for f in PHOTO_FIELDS] == dict(collected)[u], doc["values"]
         niks = {httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30)
                  .json()["applicant"]["nik"] for u in uuids}
         assert niks == {r.nik for r in villagers}
@@ -134,6 +170,23 @@ def test_an_officer_collects_three_applications_offline_and_they_reach_the_serve
         expect(page.locator("#receipt-check-code")).not_to_be_empty()
         expect(page.locator("#receipt")).to_contain_text("/lacak")
         expect(page.locator("#receipt")).to_contain_text("tanggal lahir")
+
+        # the photos went up through /blobs/ after the drafts: every application ends received
+        # (not waiting_for_files) and the blob store holds the very bytes the phone hashed
+        apps = []
+        for _ in range(SERVER_WAIT_MS // 500):
+            apps = applications_of(live_server, officer_id)
+            if len(apps) == 3 and all(a.state == "received" for a in apps):
+                break
+            page.wait_for_timeout(500)
+        assert sorted((a.draft_id, a.state) for a in apps) == sorted((f"draft:{u}", "received") for u in uuids), \
+            [(a.draft_id, a.state) for a in apps]
+        held = stored_blobs(live_server, shas)
+        assert set(held) == set(shas), held
+        for sha, blob in held.items():
+            assert blob["disk_sha256"] == sha, (sha, blob)
+            assert blob["owners"] == {officer_id}, (sha, blob)
+            assert blob["mime"] == "image/jpeg" and 0 < blob["size"] <= 250 * 1024, (sha, blob)
     finally:
         context.close()
 
@@ -152,7 +205,7 @@ def test_a_resident_who_enrols_later_sees_the_application_filed_for_them(browser
         # NEEDS THE SERVER SIDE: the status doc (assisted_by, service_id, region_code) in the citizen's database
         item = page.locator("#drafts li[data-assisted]").first
         expect(item).to_contain_text(f"Diajukan dengan bantuan petugas {OFFICER}", timeout=SERVER_WAIT_MS)
-        expect(item).to_contain_text("Penerbitan KTP-el")
+        expect(item).to_contain_text(SERVICE_NAME)
         assert re.search(TRACKING, item.inner_text())
         assert item.locator("a").count() == 0  # not editable: nothing to open
     finally:

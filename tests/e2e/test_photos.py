@@ -5,12 +5,8 @@ exactly the bytes the device computed."""
 
 from __future__ import annotations
 
-import base64
-import copy
 import hashlib
 import re
-import struct
-import zlib
 
 import pytest
 from playwright.sync_api import expect
@@ -18,87 +14,8 @@ from playwright.sync_api import expect
 from tests.e2e.test_drafts_sync import (  # noqa: F401  (fixtures)
     REGION, SERVER_WAIT_MS, TRACKING, enrol, phone, pull_catalog, residents_of, state_of, wait_for_state, worker,
 )
+from tests.e2e.photos import PHOTO_FIELDS, SERVICE, jpeg_from_page, png_photo, publish_photo_service, server_blobs
 from tests.e2e.test_offline_shell import visit_until_controlled
-from tests.factories import run, with_catalog
-
-SERVICE = "uji-foto-dokumen"  # a test-only service: a phone number and two required photos
-PHOTO_FIELDS = ("foto_ktp", "foto_kk")
-
-
-def publish_photo_service(live_server, couch) -> None:
-    """Publish SERVICE in REGION: the KIA template with a phone field and two photo fields."""
-    from server.catalog.models import RegionService, Service
-
-    async def go(catalog) -> None:
-        if await catalog.session.get(Service, SERVICE) is None:
-            base = await catalog.session.get(Service, "adminduk-kia")
-            template = copy.deepcopy(base.template)
-            template["form_fields"] = [
-                {"id": "no_hp", "label_id": "Nomor HP aktif", "type": "phone", "required": True},
-                {"id": "foto_ktp", "label_id": "Foto KTP", "type": "file", "required": True, "accept": ["image/jpeg", "image/png"]},
-                {"id": "foto_kk", "label_id": "Foto Kartu Keluarga", "type": "file", "required": True, "accept": ["image/jpeg", "image/png"]},
-            ]
-            template["requirements"] = [r for r in template.get("requirements", []) if not r.get("when")]
-            catalog.session.add(Service(id=SERVICE, name_id="Uji foto dokumen", name_en="Photo test", category=base.category,
-                                        subcategory=base.subcategory, owner_agency=base.owner_agency, template=template))
-            await catalog.session.commit()  # the region's row refers to it
-            catalog.session.add(RegionService(region_code=REGION, service_id=SERVICE, enabled=True, overrides={}))
-            await catalog.session.commit()
-        await catalog.publish(REGION, SERVICE)
-
-    run(with_catalog(live_server.env["DATABASE_URL"], couch, go))
-
-
-def png_photo(width: int, height: int, seed: int) -> bytes:
-    """A noisy RGB image (so compression has work to do), written as PNG with the standard library."""
-    rows = bytearray()
-    state = seed
-    for y in range(height):
-        rows.append(0)
-        for x in range(width):
-            state = (state * 1103515245 + 12345) & 0x7FFFFFFF
-            rows += bytes(((x * 255 // width) ^ (state & 0x3F), (y * 255 // height), (state >> 8) & 0xFF))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows), 6)) + chunk(b"IEND", b"")
-
-
-def jpeg_from_page(page, png: bytes) -> bytes:
-    """The PNG re-encoded as a camera-like JPEG by the browser itself (no imaging library needed)."""
-    data = page.evaluate(
-        """async (b64) => {
-            const blob = await (await fetch('data:image/png;base64,' + b64)).blob();
-            const bitmap = await createImageBitmap(blob);
-            const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-            canvas.getContext('2d').drawImage(bitmap, 0, 0);
-            const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.95 });
-            return Array.from(new Uint8Array(await jpeg.arrayBuffer()));
-        }""",
-        base64.b64encode(png).decode(),
-    )
-    return bytes(data)
-
-
-def server_blobs(live_server, shas: list[str]) -> dict[str, tuple[int, str]]:
-    from sqlmodel import select
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    from server.db import make_engine
-    from sync.models import Blob
-
-    async def look():
-        engine = make_engine(live_server.env["DATABASE_URL"])
-        try:
-            async with AsyncSession(engine) as session:
-                found = (await session.exec(select(Blob).where(Blob.sha256.in_(shas)))).all()
-                return {b.sha256: (b.size, b.mime) for b in found}
-        finally:
-            await engine.dispose()
-
-    return run(look())
 
 
 @pytest.fixture(scope="module")
