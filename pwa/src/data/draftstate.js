@@ -107,7 +107,8 @@ export function draftView({ draft, status = null, pending = false, denied = null
   // the server refused a file of this submission: the person replaces it and sends again
   const fileRefused = !locking && draft.state === 'submitted' && files?.refused?.length ? files.refused[0] : null;
   const reopened = (current && REOPENING.has(current.state)) || Boolean(fileRefused);
-  const filesGoingUp = draft.state === 'submitted' && files && files.confirmed < files.total
+  // the draft itself first: until it is pushed it shows "Menunggu dikirim", then its photos' progress
+  const filesGoingUp = draft.state === 'submitted' && !pending && files && files.confirmed < files.total
     && (!current || current.state === 'waiting_for_files');
   let key;
   let params = {};

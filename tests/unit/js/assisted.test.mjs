@@ -113,7 +113,8 @@ test('an application whose photos have not all gone up still waits on the office
     { total: 2, confirmed: 0, refused: [], missing: 0 });
   const halfway = photos(entry('h', '2026-03-01T02:00:00Z', { state: 'submitted', pending: false,
     status: { state: 'waiting_for_files', tracking_number: 'MPP-2171-2026-000002' } }), { total: 2, confirmed: 1, refused: [], missing: 0 });
-  assert.equal(withPhotos.view.key, 'sending_files');
+  assert.equal(withPhotos.view.key, 'waiting_push'); // the draft itself is not up yet: "Menunggu dikirim" first
+  assert.equal(halfway.view.key, 'sending_files');
   const result = officerDay([withPhotos, halfway], TODAY, day);
   assert.equal(result.waiting, 2);
   assert.deepEqual(result.older.map((e) => e.draft._id), ['draft:h']);
