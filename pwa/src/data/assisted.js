@@ -3,6 +3,7 @@
 // must be complete before "Kirim", how the officer's day is listed, and the citizen's view of
 // applications filed for them (status docs with no draft on their device). No DOM, no PouchDB.
 import { validateNik } from '../forms/nik.js';
+import { fileValue, isFileValue } from './blobstate.js';
 
 export const FIELD_OFFICER = 'field_officer';
 
@@ -31,9 +32,15 @@ export function emptyApplicant() {
   };
 }
 
+/** A photo of the applicant block as the draft keeps it: {sha256, size, mime, field}, or null. */
+export function applicantFile(value, field) {
+  return isFileValue(value) ? { ...fileValue(value), field } : null;
+}
+
 /**
- * The applicant after one change. `patch` may hold nik, name, birth_date, ktp_seen, place and
- * consent (boolean); ticking a box records when, unticking clears the time.
+ * The applicant after one change. `patch` may hold nik, name, birth_date, ktp_seen, place,
+ * consent (boolean), ktp_photo and consent_photo (a file value from the blob store, or null);
+ * ticking a box records when, unticking clears the time.
  */
 export function withApplicant(applicant, patch, now) {
   const a = { ...emptyApplicant(), ...applicant };
@@ -47,6 +54,8 @@ export function withApplicant(applicant, patch, now) {
     check.ktp_seen = Boolean(patch.ktp_seen);
     check.at = check.ktp_seen ? now : null;
   }
+  if ('ktp_photo' in patch) check.photo = applicantFile(patch.ktp_photo, '_ktp');
+  if ('consent_photo' in patch) consent.signature = applicantFile(patch.consent_photo, '_consent');
   if ('consent' in patch) {
     consent.given = Boolean(patch.consent);
     consent.at = consent.given ? now : null;

@@ -4,7 +4,7 @@
 // whether the server confirmed or refused it. Drafts hold only {sha256, size, mime, field}.
 import { localDb } from './db.js';
 import { lastAccountId } from './me.js';
-import { blobId, bytesReleasable, fileValue, hex } from './blobstate.js';
+import { blobId, bytesReleasable, fileRefs, fileValue, hex } from './blobstate.js';
 import { refsAfterPurge } from './purgestate.js';
 
 const dbs = new Map();
@@ -173,7 +173,7 @@ export function saveUploadUrl(sha256, url) {
  * says the application was received; the records stay so the draft still shows its files.
  */
 export async function releaseBytes(draft, status) {
-  const shas = Object.values(draft.values || {}).filter((v) => v && v.sha256).map((v) => v.sha256);
+  const shas = [...new Set(fileRefs(draft).map((r) => r.sha256))];
   if (!shas.length) return 0;
   const records = await blobRecords(shas);
   if (!bytesReleasable(draft, status, records)) return 0;

@@ -42,13 +42,35 @@ export function fileKind(mime, fieldType) {
   return null;
 }
 
-/** The file references of one draft, in form order: [{field, sha256, size, mime}]. */
+// An assisted draft's applicant photos (sync/drafts.py): the KTP and the consent, each under a
+// fixed `field` that no form field can take (form field ids never start with "_").
+export const APPLICANT_FILES = [
+  { field: '_ktp', path: ['identity_check', 'photo'] },
+  { field: '_consent', path: ['consent', 'signature'] },
+];
+
+/** The applicant's file references of an assisted draft: [{field, sha256, size, mime}]. */
+export function applicantRefs(draft) {
+  const applicant = draft?.applicant;
+  if (applicant?.kind !== 'assisted') return [];
+  const refs = [];
+  for (const { field, path } of APPLICANT_FILES) {
+    const value = applicant[path[0]]?.[path[1]];
+    if (isFileValue(value)) refs.push({ ...fileValue(value), field });
+  }
+  return refs;
+}
+
+/**
+ * The file references of one draft, in form order, then the applicant's KTP photo and consent
+ * photo of an assisted draft: [{field, sha256, size, mime}].
+ */
 export function fileRefs(draft, fields = null) {
   const values = draft?.values || {};
   const ids = fields ? fields.filter((f) => FILE_FIELD_TYPES.has(f.type)).map((f) => f.id) : Object.keys(values);
   const refs = [];
   for (const id of ids) if (isFileValue(values[id])) refs.push({ ...fileValue(values[id]), field: id });
-  return refs;
+  return [...refs, ...applicantRefs(draft)];
 }
 
 /** A draft's files go up once it is submitted; a draft still being edited may change its photo. */

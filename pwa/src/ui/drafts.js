@@ -11,6 +11,7 @@ import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../da
 import { docBudget, lastAccountId } from '../data/me.js';
 import { startSync, subscribe } from '../data/sync.js';
 import { blobRecords, fileBytes, forgetRef, onBlobChange, storeFile } from '../data/blobs.js';
+import { applicantRefs } from '../data/blobstate.js';
 import { startUploads } from '../data/uploads.js';
 import { buildForm, label, notFound, summaryLine, today } from './form.js';
 import { syncCard } from './syncbar.js';
@@ -332,7 +333,8 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
   };
   follow(root, [id, statusIdFor(id)], recheck);
   // a file of this draft went up or was refused
-  const named = () => new Set(Object.values(values).filter((v) => v?.sha256).map((v) => v.sha256));
+  const named = () => new Set([...Object.values(values).filter((v) => v?.sha256).map((v) => v.sha256),
+    ...applicantRefs(entry.draft).map((r) => r.sha256)]);
   const offBlob = onBlobChange((sha256) => {
     if (!root.isConnected) { offBlob(); return; }
     if (named().has(sha256)) recheck().catch(console.error);

@@ -12,7 +12,9 @@ import {
 } from '../data/assisted.js';
 import { todayWit } from '../forms/nik.js';
 import { startSync, subscribe } from '../data/sync.js';
+import { blobRecords, fileBytes, forgetRef, storeFile } from '../data/blobs.js';
 import { chosenRegion } from './regions.js';
+import { fileControl } from './photo.js';
 import { label } from './form.js';
 import { syncCard } from './syncbar.js';
 import { h } from './dom.js';
@@ -181,6 +183,22 @@ function applicantPage(app, { id, region, serviceDoc, applicant, isNew }) {
       msgs[key]);
   };
 
+  // the optional KTP and consent photos: the same control, compression and local store as a
+  // form's photo field; the draft keeps {sha256, size, mime, field} with field "_ktp"/"_consent"
+  const files = {
+    store: (blob, field, mime, filename) => storeFile(blob, { draftId: id, field, mime, filename }),
+    forget: (value, field) => forgetRef(value.sha256, { draftId: id, field }),
+    record: async (value) => (await blobRecords([value.sha256]))[value.sha256] || null,
+    bytes: (value) => fileBytes(value.sha256),
+  };
+  const photo = (field, patchKey, value, labelText) => {
+    const values = { [field]: value || null };
+    const inputId = `a-${field.slice(1)}-photo`;
+    const set = (next) => { values[field] = next; save({ [patchKey]: next }); };
+    return h('div', { class: 'field' }, h('label', { for: inputId }, labelText),
+      fileControl({ id: field, type: 'photo' }, values, set, { id: inputId, name: field }, files, labelText));
+  };
+
   const stepsNote = h('p', { class: 'muted', id: 'steps-left' });
   const check = current.identity_check || {};
   const consent = current.consent || {};
@@ -199,13 +217,15 @@ function applicantPage(app, { id, region, serviceDoc, applicant, isNew }) {
       h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: 'a-ktp-seen', required: true, checked: check.ktp_seen === true,
         onchange: (e) => save({ ktp_seen: e.target.checked }) }), ` ${t('assisted.ktp_seen')}`),
       h('div', { class: 'field' }, h('label', { for: 'a-place' }, t('assisted.place')),
-        h('input', { id: 'a-place', name: 'place', value: check.place || '', oninput: (e) => save({ place: e.target.value }) }))),
+        h('input', { id: 'a-place', name: 'place', value: check.place || '', oninput: (e) => save({ place: e.target.value }) })),
+      photo('_ktp', 'ktp_photo', check.photo, t('assisted.ktp_photo'))),
     h('section', { class: 'card', 'aria-labelledby': 'step3' },
       h('h2', { id: 'step3' }, t('assisted.step3')),
       h('p', {}, t('assisted.consent_explain')),
       h('div', { class: 'consent', id: 'consent-text', 'data-version': CONSENT_VERSION }, CONSENT_TEXT.map((p) => h('p', {}, p))),
       h('label', { class: 'choice' }, h('input', { type: 'checkbox', id: 'a-consent', required: true, checked: consent.given === true,
         onchange: (e) => save({ consent: e.target.checked }) }), ` ${t('assisted.consent_given')}`),
+      photo('_consent', 'consent_photo', consent.signature, t('assisted.consent_photo')),
       h('p', { class: 'muted' }, t('assisted.consent_version', { v: CONSENT_VERSION }))),
     saved,
     stepsNote,
