@@ -34,6 +34,9 @@ A field officer's draft for someone else carries the person and the officer's ch
       "identity_check": {"ktp_seen": true, "at": "…Z", "place": "Balai Desa …", "photo": null | {sha256, size, mime, field}},
       "consent": {"given": true, "text_version": "…", "at": "…Z", "signature": null | {sha256, size, mime, field}}}
 
+The two photos are optional; a photo is a blob uploaded like a form's photo answer (JPEG, PNG or
+WebP, at most 5 MB) with `field` "_ktp" or "_consent", and the application waits for it.
+
 Only field officers may write one (the gateway knows the role; `check_device_doc` does not).
 While the draft is being filled in ("draft") only the types are checked; a submitted one must be
 complete (NIK of 16 digits, KTP seen, consent given).
@@ -49,6 +52,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from sync.blobstore import SHA256_HEX
 
 DRAFT_PREFIX = "draft:"
 STATUS_PREFIX = "status:"
@@ -127,6 +132,11 @@ APPLICANT_FIELDS = {"kind", "nik", "name", "birth_date", "identity_check", "cons
 CHECK_FIELDS = {"ktp_seen", "at", "place", "photo"}
 CONSENT_FIELDS = {"given", "text_version", "at", "signature"}
 FILE_FIELDS = {"sha256", "size", "mime", "field"}
+# The applicant's optional photos: blobs uploaded like a form's photo answers (sync.files waits
+# for them), each naming a `field` no form field can take.
+KTP_PHOTO, CONSENT_PHOTO = "_ktp", "_consent"
+PHOTO_MIME = ("image/jpeg", "image/png", "image/webp")
+MAX_PHOTO_BYTES = 5 * 1024 * 1024  # as sync.blobs.MAX_FILE_BYTES
 NIK = re.compile(r"^[0-9]{16}$")
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -136,13 +146,16 @@ def is_assisted(doc: Any) -> bool:
     return isinstance(applicant, dict) and applicant.get("kind") == "assisted"
 
 
-def _file_problem(ref: Any, name: str) -> str | None:
+def _photo_ok(ref: Any, field: str) -> bool:
+    """None, or a photo reference as the device writes it for this part of the applicant block."""
     if ref is None:
-        return None
-    if not isinstance(ref, dict) or set(ref) - FILE_FIELDS or not isinstance(ref.get("sha256"), str) \
-            or not isinstance(ref.get("size"), int) or not isinstance(ref.get("mime"), str):
-        return name
-    return None
+        return True
+    if not isinstance(ref, dict) or set(ref) != FILE_FIELDS:
+        return False
+    sha256, size = ref["sha256"], ref["size"]
+    return (isinstance(sha256, str) and SHA256_HEX.match(sha256) is not None
+            and isinstance(size, int) and not isinstance(size, bool) and 0 < size <= MAX_PHOTO_BYTES
+            and ref["mime"] in PHOTO_MIME and ref["field"] == field)
 
 
 def _text(value: Any, limit: int) -> bool:
@@ -167,9 +180,9 @@ def applicant_problem(applicant: Any, *, submitted: bool) -> str | None:
                     ("consent", lambda v: isinstance(v, dict) and not set(v) - CONSENT_FIELDS)):
         if key in applicant and applicant[key] is not None and not ok(applicant[key]):
             return f"applicant.{key}"
-    if isinstance(check, dict) and (_file_problem(check.get("photo"), "applicant.identity_check.photo")):
+    if isinstance(check, dict) and not _photo_ok(check.get("photo"), KTP_PHOTO):
         return "applicant.identity_check.photo"
-    if isinstance(consent, dict) and (_file_problem(consent.get("signature"), "applicant.consent.signature")):
+    if isinstance(consent, dict) and not _photo_ok(consent.get("signature"), CONSENT_PHOTO):
         return "applicant.consent.signature"
     if not submitted:
         return None

@@ -1,7 +1,9 @@
 """Received means complete: an application whose photos or documents have not all arrived waits.
 
 A draft's photo and document answers are references `{"sha256", "size", "mime", "field"}` to
-blobs the device uploads through `/blobs/`. An application whose references are not all blobs
+blobs the device uploads through `/blobs/`, and so are an assisted draft's optional KTP and
+consent photos (`applicant.identity_check.photo`, `applicant.consent.signature`, kept on
+`Application.applicant`). An application whose references are not all blobs
 owned by its account (`BlobOwner`) is numbered but held in "waiting_for_files": no step is
 open and no due date is set (the SLA clock is paused, see `sync.tracking.sla_pauses`). When the
 last of its files arrives it moves to "received" with its due date, an event and an outbox row,
@@ -38,13 +40,28 @@ WAITING_NOTE = "Permohonan tercatat. Menunggu foto/berkas dari perangkat pemohon
 ARRIVED_NOTE = "Semua foto/berkas sudah diterima."
 
 
-def referenced_blobs(values: Mapping[str, Any]) -> set[str]:
-    """The sha256 of every photo or document an application's answers name."""
-    found = set()
-    for value in values.values():
-        if isinstance(value, dict) and isinstance(value.get("sha256"), str) and SHA256_HEX.match(value["sha256"]):
-            found.add(value["sha256"])
+def _sha256(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("sha256"), str) and SHA256_HEX.match(value["sha256"]):
+        return value["sha256"]
+    return None
+
+
+def referenced_blobs(values: Mapping[str, Any], applicant: Mapping[str, Any] | None = None) -> set[str]:
+    """The sha256 of every photo or document an application's answers name, and of the KTP and
+    consent photos of an assisted application's `applicant` (as `Application.applicant` keeps it)."""
+    found = {sha for sha in map(_sha256, values.values()) if sha}
+    if applicant:
+        check, consent = applicant.get("identity_check"), applicant.get("consent")
+        for ref in (check.get("photo") if isinstance(check, dict) else None,
+                    consent.get("signature") if isinstance(consent, dict) else None):
+            if sha := _sha256(ref):
+                found.add(sha)
     return found
+
+
+def application_blobs(app: Application) -> set[str]:
+    """The sha256 of every file `app` waits for: its answers' and its applicant's photos."""
+    return referenced_blobs(app.values, app.applicant if app.applicant_kind == "assisted" else None)
 
 
 async def owned_blobs(session: AsyncSession, account_id: str, wanted: Iterable[str]) -> set[str]:
@@ -62,7 +79,7 @@ async def hold_until_files_arrive(session: AsyncSession, account_id: str, apps: 
     each becomes the waiting one, its due date is cleared and an untouched first step is closed
     again, so nothing reaches an officer before the files do.
     """
-    wanted = {app.id: referenced_blobs(app.values) for app in apps}
+    wanted = {app.id: application_blobs(app) for app in apps}
     owned = await owned_blobs(session, account_id, set().union(*wanted.values()) if wanted else ())
     held = [app for app in apps if wanted[app.id] - owned]
     if not held:
@@ -96,11 +113,11 @@ async def settle_waiting(session: AsyncSession, account_id: str, rules: Rules) -
         apps = list(await session.exec(stmt))
         if not apps:
             return 0
-        owned = await owned_blobs(session, account_id, set().union(*(referenced_blobs(a.values) for a in apps)))
+        owned = await owned_blobs(session, account_id, set().union(*(application_blobs(a) for a in apps)))
         moved = 0
         now = utcnow()
         for app in apps:
-            if referenced_blobs(app.values) - owned:
+            if application_blobs(app) - owned:
                 continue
             result = await session.exec(update(Application).where(  # type: ignore[call-overload]
                 Application.id == app.id, Application.state == WAITING).values(state="received", updated_at=now)

@@ -326,6 +326,8 @@ class Ingestor:
             raise _Raced()
         app.state, app.values, app.submission_id = "received", verdict.values, doc["submission_id"]
         app.service_version, app.updated_at, app.due_date = int(doc["service_version"]), now, due
+        for name, value in _applicant_columns(verdict).items():  # the applicant's photos count below too
+            setattr(app, name, value)
         record(session, app, db_name, event.state, event.note, event.by, at=now)
         await hold_until_files_arrive(session, app.account_id, [app])  # new photos named: wait for them
 

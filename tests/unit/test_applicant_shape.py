@@ -50,3 +50,20 @@ def test_check_codes_use_only_unambiguous_characters():
     codes = {new_check_code() for _ in range(200)}
     assert len(codes) > 190 and all(len(c) == 6 and set(c) <= set(CHECK_ALPHABET) for c in codes)
     assert not set("01IOL") & set(CHECK_ALPHABET)
+
+
+def test_the_ktp_and_consent_photos_are_each_null_or_a_well_formed_ref():
+    signature = {**PHOTO, "field": "_consent", "mime": "image/webp", "size": 5 * 1024 * 1024}
+    assert applicant_problem(person(consent={"given": True, "text_version": "v1", "at": NOW, "signature": signature}),
+                             submitted=True) is None
+    assert applicant_problem(person(identity_check={"ktp_seen": True, "at": NOW, "place": "X", "photo": None}), submitted=True) is None
+    spoilt = (lambda r: {**r, "sha256": "A" * 64}, lambda r: {**r, "sha256": "a" * 63}, lambda r: {**r, "size": 5 * 1024 * 1024 + 1},
+              lambda r: {**r, "size": 0}, lambda r: {**r, "size": True}, lambda r: {**r, "size": "1200"},
+              lambda r: {**r, "mime": "application/pdf"}, lambda r: {**r, "field": "foto_ktp"},
+              lambda r: {**r, "field": "_consent" if r["field"] == "_ktp" else "_ktp"},
+              lambda r: {k: v for k, v in r.items() if k != "field"}, lambda r: {**r, "data": "base64…"}, lambda r: r["sha256"])
+    for spoil in spoilt:
+        ktp = person(identity_check={"ktp_seen": True, "at": NOW, "place": "X", "photo": spoil(PHOTO)})
+        assert applicant_problem(ktp, submitted=False) == "applicant.identity_check.photo", spoil(PHOTO)
+        consent = person(consent={"given": True, "text_version": "v1", "at": NOW, "signature": spoil(signature)})
+        assert applicant_problem(consent, submitted=False) == "applicant.consent.signature", spoil(signature)
