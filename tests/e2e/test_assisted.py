@@ -1,7 +1,7 @@
 """A field officer in a village with no signal: three applications for three residents, each with
 the person, the KTP check, the consent and two photos taken on the officer's phone, kept across a
-reload and sent once the signal is back — three applications `received`, the six photos on the
-server byte for byte, owned by the officer; then one of those residents enrols and finds the
+reload and sent once the signal is back (the first with a photo of the KTP too) — three
+applications `received`, the seven photos on the server byte for byte, owned by the officer; then one of those residents enrols and finds the
 application filed for them."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.photos import PHOTO_FIELDS, SERVICE, camera_jpeg, publish_photo_service, stored_blobs
+from tests.e2e.photos import PHOTO_FIELDS, SERVICE, camera_jpeg, publish_photo_service, stored_blobs, wait_until_ready_offline
 from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, TRACKING, enrol, pull_catalog, worker  # noqa: F401
 from tests.e2e.test_identity import add_authenticator
 from tests.e2e.test_offline_shell import visit_until_controlled
@@ -84,9 +84,10 @@ def applications_of(live_server, account_id: str) -> list:
     return run(look())
 
 
-def collect(page, base: str, resident, photos: list[bytes]) -> tuple[str, list[str]]:
-    """One assisted application, from "Permohonan baru untuk warga" to "Kirim", with two photos;
-    returns the draft uuid and the sha256 the device computed for each photo it keeps."""
+def collect(page, base: str, resident, photos: list[bytes], ktp: bytes | None = None) -> tuple[str, list[str]]:
+    """One assisted application, from "Permohonan baru untuk warga" to "Kirim", with two photos
+    (and a photo of the KTP at step 2 when `ktp` is given); returns the draft uuid and the sha256
+    the device computed for each photo it keeps, the KTP photo's last."""
     page.goto(base + "/#/petugas")
     page.get_by_role("link", name="Permohonan baru untuk warga").click()
     page.locator(f"#assisted-services [data-service='{SERVICE}']").click()
@@ -97,6 +98,12 @@ def collect(page, base: str, resident, photos: list[bytes]) -> tuple[str, list[s
     expect(page.locator("#to-form")).to_be_hidden()  # no KTP check, no consent yet
     page.check("#a-ktp-seen")
     page.fill("#a-place", "Balai Kelurahan Sekupang")
+    ktp_sha = None
+    if ktp is not None:
+        page.set_input_files("#a-ktp-photo", files=[{"name": "ktp.jpg", "mimeType": "image/jpeg", "buffer": ktp}])
+        expect(page.locator("[data-file-preview='_ktp'] img")).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-file-note='_ktp']")).to_contain_text("Tersimpan di perangkat")
+        ktp_sha = page.locator("[data-file-preview='_ktp'] img").get_attribute("data-sha256")
     expect(page.locator("#consent-text")).to_contain_text("hanya untuk memproses permohonan ini")
     page.check("#a-consent")
     expect(page.locator("#a-nik-msg")).to_have_text("")
@@ -113,7 +120,7 @@ def collect(page, base: str, resident, photos: list[bytes]) -> tuple[str, list[s
     page.wait_for_selector("#receipt")
     match = re.search(r"#/petugas/tanda-terima/([0-9a-f-]{36})$", page.evaluate("location.hash"))
     assert match, page.evaluate("location.hash")
-    return match.group(1), shas
+    return match.group(1), shas + ([ktp_sha] if ktp_sha else [])
 
 
 def test_an_officer_collects_three_applications_with_photos_offline_and_they_reach_the_server(browser, couch, live_server, worker,
@@ -129,12 +136,14 @@ def test_an_officer_collects_three_applications_with_photos_offline_and_they_rea
         expect(page.locator("#officer-home")).to_be_visible()  # /api/identity/me said field_officer
         pull_catalog(page, base)
         photos = [[camera_jpeg(page, 2400, 1800, 10 * i + k) for k in (1, 2)] for i in range(len(villagers))]
+        wait_until_ready_offline(page, 3)  # compression, export and the officer screens
 
         context.set_offline(True)
-        collected = [collect(page, base, r, p) for r, p in zip(villagers, photos, strict=True)]
+        ktp = camera_jpeg(page, 2400, 1800, 99)  # the first villager's KTP, photographed at step 2
+        collected = [collect(page, base, r, p, ktp if i == 0 else None) for i, (r, p) in enumerate(zip(villagers, photos, strict=True))]
         uuids = [u for u, _ in collected]
         shas = [s for _, pair in collected for s in pair]
-        assert len(set(shas)) == 6, shas
+        assert len(set(shas)) == 7, shas
         expect(page.locator("#receipt-waiting")).to_be_visible()
 
         page.goto(base + "/#/petugas")
@@ -157,7 +166,14 @@ def test_an_officer_collects_three_applications_with_photos_offline_and_they_rea
             assert doc["applicant"]["identity_check"]["ktp_seen"] is True
             assert doc["applicant"]["consent"]["given"] is True and doc["applicant"]["consent"]["text_version"]
             assert doc["state"] == "submitted"
-            assert [doc["values"][f]["sha256"] for f in PHOTO_FIELDS] == dict(collected)[u], doc["values"]
+            assert [doc["values"][f]["sha256"] for f in PHOTO_FIELDS] == dict(collected)[u][:2], doc["values"]
+            ktp_ref = doc["applicant"]["identity_check"]["photo"]
+            if u == uuids[0]:
+                assert ktp_ref["sha256"] == dict(collected)[u][2] and ktp_ref["field"] == "_ktp", ktp_ref
+                assert ktp_ref["mime"] == "image/jpeg" and set(ktp_ref) == {"sha256", "size", "mime", "field"}, ktp_ref
+            else:
+                assert ktp_ref is None, ktp_ref
+            assert doc["applicant"]["consent"]["signature"] is None
         niks = {httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30)
                  .json()["applicant"]["nik"] for u in uuids}
         assert niks == {r.nik for r in villagers}
