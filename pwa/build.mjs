@@ -63,10 +63,21 @@ function walk(dir) {
   });
 }
 
+// Chunks only some people need are not precached at install, so a first visit stays small:
+// the upload client (used only online), photo compression, the field officer's screens and the
+// export. A signed-in device fetches them once in the background (src/warm.js) and the service
+// worker keeps every /assets/ file it serves (hashed names never change), so they work offline.
+const DEFERRED_INPUTS = ['node_modules/tus-js-client/', 'node_modules/browser-image-compression/', 'pwa/src/ui/officer.js',
+  'pwa/src/ui/exporter.js'];
+const deferred = Object.entries(app.metafile.outputs)
+  .filter(([, out]) => Object.keys(out.inputs).some((input) => DEFERRED_INPUTS.some((d) => input.startsWith(d))))
+  .map(([path]) => '/assets/' + relative(join(dist, 'assets'), path));
+
 // Hashed bundles carry their revision in the name; every other file gets a content hash.
 const precache = walk(dist)
   .map((path) => '/' + relative(dist, path))
   .filter((url) => !url.endsWith('.map') && url !== '/sw.js' && url !== '/backoffice.js' && !url.includes('/maskable-'))
+  .filter((url) => !deferred.includes(url))
   .sort()
   .map((url) => (url.startsWith('/assets/')
     ? { url, revision: null }
@@ -81,6 +92,7 @@ await build({
   minify: production,
   define: {
     'self.__PRECACHE_MANIFEST': JSON.stringify(precache),
+    'self.__DEFERRED_ASSETS': JSON.stringify(deferred),
     'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
   },
   legalComments: 'none',
@@ -91,4 +103,5 @@ const sizes = walk(dist).filter((p) => /\.(js|css|html|webmanifest)$/.test(p)).m
   const body = readFileSync(p);
   return `${relative(dist, p).padEnd(34)} ${String(body.length).padStart(7)} B  ${String(gzipSync(body).length).padStart(6)} B gz`;
 });
-console.log(`PWA built into ${relative(process.cwd(), dist) || dist} (${precache.length} files precached)\n${sizes.join('\n')}`);
+console.log(`PWA built into ${relative(process.cwd(), dist) || dist} (${precache.length} files precached, `
+  + `${deferred.length} fetched after sign-in)\n${sizes.join('\n')}`);

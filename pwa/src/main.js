@@ -97,7 +97,10 @@ window.addEventListener('hashchange', route);
 showNetwork();
 route();
 // who is signed in, checked quietly when online; the device's copy serves offline
-refreshAccount().then(() => { if (!location.hash || location.hash === '#/') renderHome(); });
+refreshAccount().then(() => {
+  if (!location.hash || location.hash === '#/') renderHome();
+  if (lastAccountId()) warmDeferred(); // also when the session came from another tab or an officer's hand-over
+});
 
 // Drafts sync whenever the app is open and someone has used it on this device; signing in
 // (again) restarts it at once. PouchDB loads only then, after the first paint.
@@ -106,8 +109,23 @@ function startSync(force) {
   import('./data/sync.js').then((sync) => sync.startSync({ force })).catch((err) => console.error(err));
   // photos of submitted drafts go up on their own, resumably (data/uploads.js)
   import('./data/uploads.js').then((uploads) => uploads.startUploads()).catch((err) => console.error(err));
+  warmDeferred();
+}
+
+// What pwa/build.mjs leaves out of the install-time precache is fetched once a person uses the
+// app on this device, while online and idle, so photos, export and (for officers) the officer
+// screens work offline later; the service worker keeps them.
+function warmDeferred() {
+  if (!navigator.onLine) return;
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 2000));
+  idle(() => {
+    const parts = [import('./data/compress.js').then((m) => m.warm()), import('./ui/exporter.js')];
+    if (rememberedAccount()?.roles?.includes('field_officer')) parts.push(import('./ui/officer.js'));
+    Promise.all(parts).catch(() => {}); // offline again or a new version: the next start tries again
+  });
 }
 window.addEventListener('mpp:signed-in', () => startSync(true));
+window.addEventListener('online', () => { if (lastAccountId()) warmDeferred(); });
 window.addEventListener('mpp:signed-out', () => { if (!location.hash || location.hash === '#/') renderHome(); });
 startSync(false);
 registerServiceWorker(document.getElementById('update'));

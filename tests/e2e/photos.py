@@ -158,3 +158,10 @@ def stored_blobs(live_server, shas: list[str]) -> dict[str, dict]:
         out[b.sha256] = {"size": b.size, "mime": b.mime, "owners": {o.account_id for o in owners if o.sha256 == b.sha256},
                          "disk_sha256": disk}
     return out
+
+
+def wait_until_ready_offline(page, at_least: int = 2) -> None:
+    """A signed-in device fetches, while online, what the install-time precache leaves out
+    (pwa/build.mjs: photo compression, export, officer screens), so photos work offline."""
+    page.wait_for_function(
+        "async (n) => (await (await caches.open('mpp-assets')).keys()).length >= n", arg=at_least, timeout=30_000)

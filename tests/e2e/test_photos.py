@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from tests.e2e.test_drafts_sync import (  # noqa: F401  (fixtures)
     REGION, SERVER_WAIT_MS, TRACKING, enrol, phone, pull_catalog, residents_of, state_of, wait_for_state, worker,
 )
-from tests.e2e.photos import PHOTO_FIELDS, SERVICE, jpeg_from_page, png_photo, publish_photo_service, server_blobs
+from tests.e2e.photos import (PHOTO_FIELDS, SERVICE, jpeg_from_page, png_photo, publish_photo_service, server_blobs,
+                              wait_until_ready_offline)
 from tests.e2e.test_offline_shell import visit_until_controlled
 
 
@@ -37,6 +38,7 @@ def test_photos_taken_offline_survive_a_reload_and_reach_the_server_byte_for_byt
     enrol(page, base, resident)
     pull_catalog(page, base)
     photos = [jpeg_from_page(page, png_photo(2400, 1500, seed)) for seed in (7, 11)]  # bigger than a phone shows
+    wait_until_ready_offline(page)
 
     context.set_offline(True)
     page.goto(f"{base}/#/ajukan/{REGION}/{SERVICE}")

@@ -16,6 +16,11 @@ export class FileRefused extends Error {
   }
 }
 
+/** Fetch the compression library ahead of need (a signed-in device, while online). */
+export function warm() {
+  return import('browser-image-compression');
+}
+
 async function compressImage(file) {
   const { default: imageCompression } = await import('browser-image-compression');
   const out = await imageCompression(file, {
