@@ -211,16 +211,25 @@ def _budget(who: Identity) -> int:
 
 async def _within_budget(request: Request, who: Identity, screened: Screened) -> Screened:
     """New docs past the person's budget move to the refusals; edits and deletes always pass.
-    One `_all_docs` to learn which docs are new; the database info and one SQL count only when some are."""
+
+    Usually one database-info request: when every doc of the write fits even if all were new,
+    nothing more is asked. Near the budget, one `_all_docs` learns which docs are new and one SQL
+    count what purge has freed."""
     couch = request.app.state.couch
     db = userdb_name(who.account_id)
-    new_ids = await couch.missing_ids(db, creating(doc for _, doc in screened.accepted))
+    candidates = creating(doc for _, doc in screened.accepted)
+    if not candidates:
+        return screened
+    count = await couch.doc_count(db)
+    if count + len(candidates) <= _budget(who):
+        return screened
+    new_ids = await couch.missing_ids(db, candidates)
     if not new_ids:
         return screened
     purge_before = utcnow() - timedelta(days=request.app.state.settings.purge_after_days)
     async with AsyncSession(request.app.state.engine, expire_on_commit=False) as session:
         purged = await purged_docs(session, who.account_id, purge_before)
-    return over_budget(screened, new_ids, await couch.doc_count(db) - purged, _budget(who))
+    return over_budget(screened, new_ids, count - purged, _budget(who))
 
 
 def _changed(request: Request, who: Identity) -> BackgroundTask:

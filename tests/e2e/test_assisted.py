@@ -17,6 +17,7 @@ from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, TRACKING, enrol, 
 from tests.e2e.test_identity import add_authenticator
 from tests.e2e.test_offline_shell import visit_until_controlled
 from tests.factories import run, staff_session
+from tests.support.people import officer_cookie as support_officer_cookie
 
 OFFICER = "Petugas field_officer"  # the display name tests.factories.staff_session gives
 SERVICE_NAME = "Uji foto dokumen"  # SERVICE's name: a phone number and two required photos
@@ -46,17 +47,7 @@ def residents_from(live_server, region: str, offset: int, count: int):
 
 def officer_cookie(live_server) -> tuple[str, str]:
     """A signed-in field officer of the region, as the live server's session cookie, and the account id."""
-    from litestar.testing import TestClient
-
-    from server.accounts.sessions import session_config
-    from server.app import create_app
-    from server.settings import Settings
-
-    settings = Settings.from_env(live_server.env)
-    data = staff_session(live_server.env["DATABASE_URL"], "field_officer", REGION)
-    with TestClient(app=create_app(settings), session_config=session_config(settings)) as client:
-        client.set_session_data(data)  # stored in the session store the live server shares
-        return client.cookies["mpp_session"], data["account"]
+    return support_officer_cookie(live_server.env, REGION)
 
 
 @pytest.fixture(scope="module")
