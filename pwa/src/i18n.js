@@ -1,13 +1,25 @@
 // Message catalogs: Bahasa Indonesia first, English second. Every UI string comes from here.
+// English is loaded only when chosen (and kept by the service worker once fetched), so the
+// first visit carries one catalog; until it is there, Indonesian shows.
 import id from './locales/id.json';
-import en from './locales/en.json';
 
-const catalogs = { id, en };
-let lang = localStorage.getItem('lang') || 'id';
-if (!catalogs[lang]) lang = 'id';
+const catalogs = { id };
+const LANGS = ['id', 'en'];
+let lang = LANGS.includes(localStorage.getItem('lang')) ? localStorage.getItem('lang') : 'id';
+
+/** Load the chosen language's catalog if it is not in yet; never fails (Indonesian stays). */
+export async function loadCatalog() {
+  if (lang === 'en' && !catalogs.en) {
+    try {
+      catalogs.en = (await import('./locales/en.json')).default;
+    } catch {
+      // offline before English was ever fetched: Indonesian until the next time online
+    }
+  }
+}
 
 export function t(key, values = {}) {
-  const text = catalogs[lang][key] ?? catalogs.id[key] ?? key;
+  const text = catalogs[lang]?.[key] ?? catalogs.id[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 
@@ -15,8 +27,9 @@ export function currentLang() {
   return lang;
 }
 
-export function setLang(next) {
-  lang = catalogs[next] ? next : 'id';
+export async function setLang(next) {
+  lang = LANGS.includes(next) ? next : 'id';
   localStorage.setItem('lang', lang);
   document.documentElement.lang = lang;
+  await loadCatalog();
 }

@@ -1,6 +1,6 @@
 // The app shell and its screens; renders without the network once the service worker has
 // precached it. Screens are addressed by the hash, so only "/" needs to be cached.
-import { t, currentLang, setLang } from './i18n.js';
+import { t, currentLang, loadCatalog, setLang } from './i18n.js';
 import { h } from './ui/dom.js';
 import { registerServiceWorker } from './sw-register.js';
 import { chosenRegion, renderRegionPicker } from './ui/regions.js';
@@ -61,7 +61,7 @@ function renderHome() {
     h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
     h('p', {}, h('button', {
       class: 'secondary', type: 'button',
-      onclick: () => { setLang(currentLang() === 'id' ? 'en' : 'id'); showNetwork(); route(); },
+      onclick: () => setLang(currentLang() === 'id' ? 'en' : 'id').then(() => { showNetwork(); route(); }),
     }, t('lang.switch'))),
   ].filter(Boolean));
 }
@@ -96,6 +96,7 @@ window.addEventListener('offline', showNetwork);
 window.addEventListener('hashchange', route);
 showNetwork();
 route();
+if (currentLang() !== 'id') loadCatalog().then(() => { showNetwork(); route(); });
 // who is signed in, checked quietly when online; the device's copy serves offline
 refreshAccount().then(() => {
   if (!location.hash || location.hash === '#/') renderHome();

@@ -42,6 +42,20 @@ def test_the_shell_opens_offline_after_one_visit(page, context, live_server):
     assert page.evaluate("fetch('/healthz', {method: 'POST'}).then(() => 'answered', () => 'network error')") == "network error"
 
 
+def test_english_is_fetched_when_chosen_and_then_works_offline(page, context, live_server):
+    """The English catalog is not in the install-time precache; choosing it fetches it once."""
+    from playwright.sync_api import expect
+
+    visit_until_controlled(page, live_server.url)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("link", name="See the list of services")).to_be_visible()
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("link", name="See the list of services")).to_be_visible()
+    page.get_by_role("button", name="Bahasa Indonesia").click()
+    expect(page.get_by_role("link", name="Lihat daftar layanan")).to_be_visible()
+
+
 def test_the_app_is_installable(playwright, live_server, tmp_path):
     # a persistent profile: Chromium always reports "in-incognito" for a throw-away context
     ctx = playwright.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS)
