@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.e2e.test_offline_shell import visit_until_controlled
 
 
 def test_catalog_pull_then_offline_form_with_working_conditions(page, context, live_server):
+    # the 39 seeded services, plus any a test in the same session published in the region
+    offered = len(httpx.get(live_server.url + "/api/regions/21.71/services", timeout=30).json())
+    assert offered >= 39
     visit_until_controlled(page, live_server.url)
     page.goto(live_server.url + "/#/wilayah")
     page.locator("[data-region='21.71']").click()
-    page.wait_for_function("document.querySelector('#service-count')?.textContent.startsWith('39 layanan')", timeout=30000)
+    page.wait_for_function(f"document.querySelector('#service-count')?.textContent.startsWith('{offered} layanan')", timeout=30000)
     assert "diperbarui" in page.locator("#catalog-status").inner_text()
 
     context.set_offline(True)
