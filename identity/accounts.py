@@ -162,6 +162,21 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+async def spend_attempt(session: AsyncSession, key: str, limit: tuple[int, timedelta], now: datetime) -> int | None:
+    """Count one attempt under `key` (a rate limit of `limit` = (attempts, window)) in the caller's
+    transaction; the minutes to wait instead when the limit is already reached."""
+    attempts, window = limit
+    row = await session.get(Throttle, key)
+    if row is None or now - _aware(row.window_start) >= window:
+        row = row or Throttle(key=key)
+        row.window_start, row.count = now, 0
+    if row.count >= attempts:
+        return max(1, int((_aware(row.window_start) + window - now).total_seconds() // 60) + 1)
+    row.count += 1
+    session.add(row)
+    return None
+
+
 def _new_code() -> tuple[str, str, str]:
     """(public id, secret, printable code). The code is what a person types: 4-4-4 groups."""
     public = secrets.token_hex(4)
@@ -216,17 +231,10 @@ class AccountService:
     # rate limits -------------------------------------------------------------------------
 
     async def _throttle(self, kind: str, value: str, limit: tuple[int, timedelta], now: datetime) -> None:
-        attempts, window = limit
         key = f"{kind}:{self.cipher.lookup_hash('throttle_' + kind, value)[:48]}"
-        row = await self.session.get(Throttle, key)
-        if row is None or now - _aware(row.window_start) >= window:
-            row = row or Throttle(key=key)
-            row.window_start, row.count = now, 0
-        if row.count >= attempts:
-            minutes = max(1, int((_aware(row.window_start) + window - now).total_seconds() // 60) + 1)
+        minutes = await spend_attempt(self.session, key, limit, now)
+        if minutes:
             raise TooManyAttempts(minutes=minutes)
-        row.count += 1
-        self.session.add(row)
         await self.session.commit()
 
     # citizen enrolment -------------------------------------------------------------------

@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from identity.accounts import spend_attempt
 from identity.crypto import PiiCipher
-from identity.models import Throttle, utcnow
+from identity.models import utcnow
 from sync.models import Application, ApplicationEvent
 from sync.publisher import tanggal
 
@@ -79,17 +80,8 @@ class StatusLookup:
 
     async def _spend(self, kind: str, value: str, limit: tuple[int, timedelta], now: datetime) -> int | None:
         """Count one attempt; the minutes to wait when the limit is already reached."""
-        attempts, window = limit
         key = f"lacak_{kind}:{self.cipher.lookup_hash('throttle_lacak_' + kind, value)[:48]}"
-        row = await self.session.get(Throttle, key)
-        if row is None or now - _aware(row.window_start) >= window:
-            row = row or Throttle(key=key)
-            row.window_start, row.count = now, 0
-        if row.count >= attempts:
-            return max(1, int((_aware(row.window_start) + window - now).total_seconds() // 60) + 1)
-        row.count += 1
-        self.session.add(row)
-        return None
+        return await spend_attempt(self.session, key, limit, now)
 
     async def look_up(self, number: str, birth_date: str, client_ip: str, now: datetime | None = None) -> Lookup:
         now = now or utcnow()
