@@ -74,6 +74,8 @@ from sync.blobs import (
 )
 from server.accounts.guards import ForeignOrigin, GuardUndeclared, RoleRequired
 from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
+from server.outputs.issue import OutputNotConfigured
+from server.outputs.signing import SigningUnavailable
 from server.i18n import message, negotiate
 from server.observability import mask
 from sync.errors import (
@@ -98,6 +100,7 @@ from sync.errors import (
     ServerOwned,
 )
 from sync.exports import ExportAccountUnknown, ExportPassphraseWrong, ExportTooLarge, ExportUnreadable
+from server.applications.workflow import ActionNotAllowed, NoteRequired, NotYourStep, ReasonRequired
 from sync.tracking import ApplicationNotFound, TransitionRefused
 
 log = logging.getLogger("mpp.errors")
@@ -173,7 +176,11 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     SpecInconsistent: ErrorSpec(422, "catalog.spec_inconsistent"),
     InvalidOverride: ErrorSpec(400, "catalog.invalid_override"),
     ApplicationNotFound: ErrorSpec(404, "application.not_found"),
-    TransitionRefused: ErrorSpec(400, "application.transition_refused"),
+    TransitionRefused: ErrorSpec(409, "application.transition_refused"),
+    ActionNotAllowed: ErrorSpec(409, "application.action_not_allowed"),
+    NotYourStep: ErrorSpec(403, "application.not_your_step"),
+    NoteRequired: ErrorSpec(400, "application.note_required"),
+    ReasonRequired: ErrorSpec(400, "application.reason_required"),
     OperationalError: ErrorSpec(503, "store.sql_unavailable"),
     TusVersionUnsupported: ErrorSpec(412, "blob.tus_version"),
     UploadInvalid: ErrorSpec(400, "blob.upload_invalid"),
@@ -187,6 +194,8 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ChunkTooLarge: ErrorSpec(413, "blob.chunk_too_large"),
     UploadInterrupted: ErrorSpec(400, "blob.interrupted"),
     BlobNotFound: ErrorSpec(404, "blob.not_found"),
+    SigningUnavailable: ErrorSpec(503, "output.signing_unavailable"),
+    OutputNotConfigured: ErrorSpec(422, "output.not_configured"),
     ExportUnreadable: ErrorSpec(400, "export.unreadable"),
     ExportPassphraseWrong: ErrorSpec(400, "export.passphrase_wrong"),
     ExportAccountUnknown: ErrorSpec(422, "export.account_unknown"),

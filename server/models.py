@@ -3,10 +3,15 @@
 from identity.models import Account, AssuranceEvent, Credential, Device, OneTimeCode, RoleGrant, Throttle
 from identity.registry_models import Resident
 from server.catalog.models import Agency, Region, RegionDay, RegionService, Service, ServiceVersion
-from sync.models import Application, ApplicationEvent, IngestCursor, Outbox, Submission, TrackingSequence, WorkflowStep
+from server.audit.models import AuditEntry, AuditHead
+from sync.models import (
+    Application, ApplicationEvent, Blob, BlobOwner, IngestCursor, IssuedDocument, Outbox, PurgeCursor, RequirementCheck, Submission,
+    TrackingSequence, Upload, WalletDocument, WorkflowStep,
+)
 
 __all__ = [
-    "Account", "Agency", "Application", "ApplicationEvent", "AssuranceEvent", "Credential", "Device", "IngestCursor", "OneTimeCode",
+    "Account", "Agency", "Application", "ApplicationEvent", "AuditEntry", "AuditHead", "Blob", "BlobOwner", "IssuedDocument", "PurgeCursor",
+    "RequirementCheck", "Upload", "WalletDocument", "AssuranceEvent", "Credential", "Device", "IngestCursor", "OneTimeCode",
     "Outbox", "Region", "RegionDay", "RegionService", "Resident", "RoleGrant", "Service", "ServiceVersion", "Submission", "Throttle",
     "TrackingSequence", "WorkflowStep",
 ]

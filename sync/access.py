@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
 from sync.catalog import catalog_db, is_region_code
-from sync.drafts import DRAFT_ID, DRAFT_PREFIX, STATUS_PREFIX
+from sync.drafts import DRAFT_ID, DRAFT_PREFIX, SERVER_PREFIXES
 from sync.errors import (
     AttachmentRefused,
     DocNotAllowed,
@@ -155,8 +155,8 @@ def is_feed(query_string: str) -> bool:
 
 
 def readable_doc(doc_id: str) -> bool:
-    """Docs a device may read from its own database: its drafts and the server's statuses."""
-    return doc_id.startswith(DRAFT_PREFIX) or doc_id.startswith(STATUS_PREFIX)
+    """Docs a device may read from its own database: its drafts, the server's statuses and wallet docs."""
+    return doc_id.startswith(DRAFT_PREFIX) or doc_id.startswith(SERVER_PREFIXES)
 
 
 def me_access(method: str, db: str, rest: str, query_string: str = "") -> Decision:
@@ -212,7 +212,7 @@ def me_access(method: str, db: str, rest: str, query_string: str = "") -> Decisi
         return Decision.allow(base + rest, Op.DOC_READ, doc_id) if readable_doc(doc_id) else Decision.deny(NotReplicable)
     if method not in ("PUT", "DELETE"):
         return Decision.deny(MethodRefused)
-    if doc_id.startswith(STATUS_PREFIX):
+    if doc_id.startswith(SERVER_PREFIXES):
         return Decision.deny(ServerOwned)
     if not DRAFT_ID.match(doc_id):
         return Decision.deny(DocNotAllowed)

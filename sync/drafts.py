@@ -57,13 +57,16 @@ from sync.blobstore import SHA256_HEX
 
 DRAFT_PREFIX = "draft:"
 STATUS_PREFIX = "status:"
+WALLET_PREFIX = "wallet:"  # a document in the person's wallet (server-written, like status docs)
+SERVER_PREFIXES = (STATUS_PREFIX, WALLET_PREFIX)
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 DRAFT_ID = re.compile(rf"^draft:{UUID}$")
 SUBMISSION_ID = re.compile(rf"^{UUID}$")
 MAX_DOC_BYTES = 64 * 1024
 
 DRAFT_STATES = ("draft", "submitted")
-STATUS_STATES = ("received", "invalid", "in_process", "needs_revision", "approved", "rejected")
+STATUS_STATES = ("waiting_for_files", "received", "invalid", "in_review", "needs_revision", "resubmitted", "approved", "completed",
+                 "rejected", "withdrawn")
 # Fields a device may write on a draft; CouchDB's own (`_id`, `_rev`, `_revisions`, `_deleted`) besides.
 DRAFT_FIELDS = {"type", "service_id", "service_version", "region_code", "applicant", "values", "state", "submission_id",
                 "created_at", "updated_at", "submitted_at", "client"}
@@ -101,7 +104,7 @@ def check_device_doc(doc: Any, *, encoded_size: int | None = None) -> DocRefusal
     doc_id = doc.get("_id")
     if not isinstance(doc_id, str):
         return DocRefusal("sync.doc_invalid", None, "no _id")
-    if doc_id.startswith(STATUS_PREFIX):
+    if doc_id.startswith(SERVER_PREFIXES):
         return DocRefusal("sync.server_owned", doc_id)
     if doc_id.startswith("_design/") or doc_id.startswith("_"):
         return DocRefusal("sync.doc_not_allowed", doc_id)

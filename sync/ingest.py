@@ -10,7 +10,7 @@ transaction with the new checkpoint:
 - valid, first time: the `Application` (tracking number, state "received", SLA due date),
   its workflow steps, an event, the `Submission` and an `Outbox` row;
 - valid, after "perlu perbaikan" (needs_revision): the same application with the new values
-  and submission, back to "received" — the tracking number stays;
+  and submission, "resubmitted" at the step that asked — the tracking number stays;
 - invalid: a `Submission` with the errors per field and an `Outbox` row, no application;
 - sent while the application is locked (another submission id): recorded as "ignored".
 
@@ -70,9 +70,10 @@ class Accepted:
     """The draft may become (or update) an application."""
 
     values: dict[str, Any]  # the answers of the fields shown, nothing else
-    steps: tuple[tuple[str, str], ...]  # the procedure: (step name, agency kind), in order
+    steps: tuple[tuple[str, str, str, bool], ...]  # the procedure: (step id, name, agency kind, issues output), in order
     today: date  # at the region's offices: the tracking number's year and day 0 of the SLA
     applicant: ApplicantRecord | None = None  # an assisted draft: the person it is for, checked (sync.applicants)
+    auto_issue: bool = False  # the service is issued by the system when its SLA lapses (SIP)
 
 
 @dataclass(frozen=True)
@@ -314,21 +315,22 @@ class Ingestor:
         now = utcnow()
         events = list(await session.exec(select(ApplicationEvent).where(ApplicationEvent.application_id == app.id)
                                          .order_by(col(ApplicationEvent.at), col(ApplicationEvent.id))))
-        event = ApplicationEvent(application_id=app.id, state="received", note="Perbaikan diterima.", at=now)
+        event = ApplicationEvent(application_id=app.id, state="resubmitted", note="Perbaikan diterima.", at=now)
         due = await self.rules.due_date(session, app, [*events, event])
         # conditional on the state read: a staff decision committed meanwhile wins, this batch is read again
         result = await session.exec(update(Application).where(  # type: ignore[call-overload]
             Application.id == app.id, col(Application.state).in_(UNLOCKED_STATES)).values(
-            state="received", values=verdict.values, submission_id=doc["submission_id"],
+            state="resubmitted", values=verdict.values, submission_id=doc["submission_id"],
             service_version=int(doc["service_version"]), updated_at=now, due_date=due, **_applicant_columns(verdict))
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise _Raced()
-        app.state, app.values, app.submission_id = "received", verdict.values, doc["submission_id"]
+        app.state, app.values, app.submission_id = "resubmitted", verdict.values, doc["submission_id"]
         app.service_version, app.updated_at, app.due_date = int(doc["service_version"]), now, due
         for name, value in _applicant_columns(verdict).items():  # the applicant's photos count below too
             setattr(app, name, value)
-        record(session, app, db_name, event.state, event.note, event.by, at=now)
+        record(session, app, db_name, event.state, event.note, event.by, at=now, action="resubmit", actor_role="citizen",
+               step_position=app.step_position)
         await hold_until_files_arrive(session, app.account_id, [app])  # new photos named: wait for them
 
     async def _create(self, session: AsyncSession, db_name: str, account_id: str,
@@ -347,6 +349,8 @@ class Ingestor:
                 draft_id=doc["_id"], account_id=account_id, region_code=doc["region_code"], service_id=doc["service_id"],
                 service_version=int(doc["service_version"]), tracking_number=numbers[(doc["region_code"], verdict.today.year)].pop(),
                 state="received", submission_id=doc["submission_id"], values=verdict.values, created_at=now, updated_at=now,
+                step_position=0 if verdict.steps else None, step_agency=verdict.steps[0][2] if verdict.steps else None,
+                step_count=len(verdict.steps), auto_issue=verdict.auto_issue,
             )
             app.due_date = await self.rules.due_date(session, app, received)
             if verdict.applicant is not None:
@@ -363,9 +367,10 @@ class Ingestor:
         for app, (doc, verdict) in zip(apps, new):
             events.append({"application_id": app.id, "at": now, "state": "received", "note": "Permohonan diterima.", "by": "system"})
             outbox.append({"db_name": db_name, "draft_id": app.draft_id, "created_at": now, "attempts": 0})
-            steps.extend({"application_id": app.id, "position": position, "name": name[:200], "agency_kind": agency_kind[:40],
-                          "state": "waiting" if position else "open", "opened_at": None if position else now}
-                         for position, (name, agency_kind) in enumerate(verdict.steps))
+            steps.extend({"application_id": app.id, "position": position, "step_id": step_id[:60], "name": name[:200],
+                          "agency_kind": agency_kind[:40], "issues_output": issues, "state": "waiting" if position else "open",
+                          "opened_at": None if position else now}
+                         for position, (step_id, name, agency_kind, issues) in enumerate(verdict.steps))
             subs.append({"draft_id": app.draft_id, "submission_id": app.submission_id, "db_name": db_name, "rev": doc["_rev"][:80],
                          "application_id": app.id, "outcome": "accepted", "errors": {}, "received_at": now})
         for model, rows in ((ApplicationEvent, events), (Outbox, outbox), (WorkflowStep, steps), (Submission, subs)):

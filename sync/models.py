@@ -17,11 +17,13 @@ from sqlmodel import Field, SQLModel
 from identity.models import utcnow
 
 # waiting_for_files: valid and numbered, but a photo or document it names has not arrived and been
-# verified yet; no officer sees it and its SLA has not started.
-APPLICATION_STATES = ("waiting_for_files", "received", "in_process", "needs_revision", "approved", "rejected")
+# verified yet; no officer sees it and its SLA has not started. The rules of the other states are
+# in server/applications/workflow.py.
+APPLICATION_STATES = ("waiting_for_files", "received", "in_review", "needs_revision", "resubmitted", "approved", "completed",
+                      "rejected", "withdrawn")
 APPLICANT_KINDS = ("self", "assisted")  # assisted: filed by a field officer for the person in `applicant`
 UNLOCKED_STATES = ("needs_revision",)  # the person may edit and send again
-FINAL_STATES = ("approved", "rejected")  # nothing more will happen; after a while the device may let go of it
+FINAL_STATES = ("completed", "rejected", "withdrawn")  # nothing more will happen; after a while the device may let go of it
 SUBMISSION_OUTCOMES = ("accepted", "invalid", "ignored")  # ignored: sent while the application was locked
 
 
@@ -29,7 +31,10 @@ class Application(SQLModel, table=True):
     """One application, made from a person's draft; its state is what the agency decided so far."""
 
     # the hourly purge step asks for applications that became final in a window of time
-    __table_args__ = (Index("ix_application_state_updated_at", "state", "updated_at"),)
+    # the hourly purge step asks for applications that became final in a window of time; an
+    # agency's queue is the open applications whose current step is that agency's, by SLA
+    __table_args__ = (Index("ix_application_state_updated_at", "state", "updated_at"),
+                      Index("ix_application_queue", "region_code", "step_agency", "state", "due_date"))
 
     id: int | None = Field(default=None, primary_key=True)
     draft_id: str = Field(max_length=48, unique=True)
@@ -53,6 +58,13 @@ class Application(SQLModel, table=True):
     applicant: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     filed_by: str | None = Field(default=None, foreign_key="account.id", max_length=32)
     check_code: str | None = Field(default=None, max_length=8)  # written on the paper slip next to the tracking number
+    # where the procedure is: the current WorkflowStep's position and agency kind (None when no
+    # step is open: waiting for files, or decided), and how many steps there are
+    step_position: int | None = None
+    step_agency: str | None = Field(default=None, max_length=40)
+    step_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    auto_issue: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # issued by the system when the SLA lapses (SIP)
+    decided_at: datetime | None = None  # approved, rejected or withdrawn
 
 
 class Submission(SQLModel, table=True):
@@ -80,6 +92,9 @@ class WorkflowStep(SQLModel, table=True):
     name: str = Field(max_length=200)
     agency_kind: str = Field(max_length=40)
     state: str = Field(default="open", max_length=10)  # "open" | "waiting" | "done"
+    step_id: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    issues_output: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    done_by: str | None = Field(default=None, max_length=32)  # account id, or "system"
     opened_at: datetime | None = Field(default_factory=utcnow)
     closed_at: datetime | None = None
 
@@ -93,6 +108,12 @@ class ApplicationEvent(SQLModel, table=True):
     state: str = Field(max_length=20)
     note: str = Field(default="", max_length=500)
     by: str = Field(default="system", max_length=32)  # account id of the staff member, or "system"
+    action: str = Field(default="", max_length=30, sa_column_kwargs={"server_default": ""})  # workflow action, "" for ingest's
+    actor_role: str = Field(default="", max_length=30, sa_column_kwargs={"server_default": ""})
+    actor_agency: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})  # agency kind
+    step_position: int | None = None
+    # notes per field/requirement (needs_revision), legal basis (rejected), rule (automatic issuance)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class Outbox(SQLModel, table=True):
@@ -174,3 +195,76 @@ class Upload(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+# --- the back office's results ---------------------------------------------------------------
+
+
+class RequirementCheck(SQLModel, table=True):
+    """An operator's verdict on one requirement of an application (the checklist); the latest counts."""
+
+    __table_args__ = (UniqueConstraint("application_id", "requirement_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    requirement_id: str = Field(max_length=80)
+    verdict: str = Field(max_length=15)  # sesuai | kurang | tidak_sesuai
+    note: str = Field(default="", max_length=500)
+    by: str = Field(max_length=32)  # account id
+    agency_kind: str = Field(default="", max_length=40)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class IssuedDocument(SQLModel, table=True):
+    """An output document (e.g. a SIP) issued for an application: a signed PDF in the blob store.
+
+    The QR code on it carries `/verifikasi/<token>`: `token_id` is random and the token is
+    signed (server.outputs.tokens), so it can be neither guessed nor read for personal data.
+    The verification page shows only the masked holder name kept here.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", unique=True)
+    account_id: str | None = Field(default=None, foreign_key="account.id", index=True, max_length=32)  # the holder, if enrolled
+    holder_nik_hash: str | None = Field(default=None, max_length=64, index=True)
+    holder_name_masked: str = Field(max_length=120)
+    kind: str = Field(max_length=60)  # the service's output id, e.g. "sip"
+    title: str = Field(max_length=300)
+    number: str = Field(max_length=80, unique=True)
+    region_code: str = Field(foreign_key="region.code", max_length=5)
+    agency_kind: str = Field(max_length=40)
+    agency_name: str = Field(max_length=200)
+    issued_at: datetime = Field(default_factory=utcnow)
+    valid_until: date | None = None
+    token_id: str = Field(max_length=32, unique=True)
+    sha256: str = Field(foreign_key="blob.sha256", max_length=64)
+    size: int
+    development: bool = False  # signed with the development CA, and says so
+    issued_by: str = Field(default="system", max_length=32)
+    rule: str = Field(default="", max_length=200)  # set when issued automatically under a rule
+    revoked_at: datetime | None = None
+    revoked_reason: str = Field(default="", max_length=300)
+
+
+class WalletDocument(SQLModel, table=True):
+    """A document kept for a person (*dompet dokumen*, once-only): an issued output, or an
+    uploaded document an operator marked as verified. A new application may name it instead of
+    uploading again; the holder owns its blob (`BlobOwner`), so ingest accepts the reference."""
+
+    __table_args__ = (UniqueConstraint("nik_hash", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str | None = Field(default=None, foreign_key="account.id", index=True, max_length=32)
+    nik_hash: str = Field(max_length=64, index=True)
+    source: str = Field(max_length=10)  # "issued" | "verified"
+    requirement_id: str = Field(default="", max_length=80)  # what it satisfies (a requirement id, or the output id)
+    label: str = Field(max_length=300)
+    sha256: str = Field(foreign_key="blob.sha256", max_length=64)
+    size: int
+    mime: str = Field(max_length=40)
+    verified_by: str = Field(max_length=32)  # account id, or "system" for an issued output
+    verified_by_name: str = Field(default="", max_length=120)
+    verified_by_agency: str = Field(default="", max_length=200)
+    verified_at: datetime = Field(default_factory=utcnow)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    issued_document_id: int | None = Field(default=None, foreign_key="issueddocument.id")

@@ -20,12 +20,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import bindparam, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,8 +35,10 @@ from sync.applicants import applicant_database, citizens_by_nik_hash
 from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.ingest import account_of
-from sync.drafts import status_id, userdb_name
-from sync.models import FINAL_STATES, Application, ApplicationEvent, Outbox, PurgeCursor, Submission
+from sync.drafts import WALLET_PREFIX, status_id, userdb_name
+from sync.models import (
+    FINAL_STATES, Application, ApplicationEvent, IssuedDocument, Outbox, PurgeCursor, Submission, WalletDocument, WorkflowStep,
+)
 from sync.userdb import ensure_userdb
 
 log = logging.getLogger("mpp.publisher")
@@ -73,15 +75,25 @@ def _texts(state: str, number: str, note: str, due: date | None) -> tuple[str, s
         return (f"Permohonan Anda sudah diterima dengan nomor {number}.",
                 "Simpan nomor permohonan ini. Petugas akan memeriksa berkas Anda"
                 + (f"; perkiraan selesai {tanggal(due)}." if due else "."))
-    if state == "in_process":
-        return (f"Permohonan {number} sedang diproses petugas.",
+    if state == "in_review":
+        return (f"Permohonan {number} sedang diperiksa petugas.",
                 "Belum ada yang perlu Anda lakukan. Status ini berubah sendiri begitu ada keputusan.")
+    if state == "resubmitted":
+        return (f"Perbaikan permohonan {number} sudah diterima dan menunggu diperiksa kembali.",
+                "Belum ada yang perlu Anda lakukan. Nomor permohonan tetap sama.")
     if state == "needs_revision":
         return (f"Petugas meminta perbaikan pada permohonan {number}" + (f": {note}" if note else "."),
                 "Buka draf, perbaiki sesuai catatan petugas, lalu kirim lagi. Nomor permohonan tetap sama.")
     if state == "approved":
         return (f"Permohonan {number} disetujui." + (f" {note}" if note else ""),
-                "Ikuti petunjuk pengambilan hasil layanan; sebutkan nomor permohonan ini bila diminta.")
+                "Dokumen hasil sedang diterbitkan dan akan muncul di aplikasi ini.")
+    if state == "completed":
+        return (f"Permohonan {number} selesai; dokumen hasil sudah terbit.",
+                "Buka dokumen di aplikasi ini; setelah diunduh dokumen tetap dapat dibuka tanpa sinyal. Keasliannya dapat "
+                "diperiksa siapa saja lewat kode QR pada dokumen.")
+    if state == "withdrawn":
+        return (f"Permohonan {number} dibatalkan atas permintaan Anda.",
+                "Anda dapat mengajukan permohonan baru kapan saja.")
     if state == "rejected":
         return (f"Permohonan {number} ditolak" + (f": {note}" if note else "."),
                 "Baca alasannya. Anda dapat mengajukan permohonan baru bila persyaratan sudah lengkap, "
@@ -104,13 +116,15 @@ def purgeable(application: Application, purge_before: datetime | None) -> bool:
 
 
 def status_doc(draft_id: str, application: Application | None, events: Sequence[ApplicationEvent],
-               latest: Submission | None, purge_before: datetime | None = None) -> dict[str, Any] | None:
+               latest: Submission | None, purge_before: datetime | None = None,
+               extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The status doc of a draft, from its application (if it is the person's) and its latest submission.
 
     `latest` is the newest submission that was not ignored. An invalid one wins only while the
     person may still edit (no application, or one waiting for a revision): that is what they fix.
     `purge: true` tells the device it may remove the draft once nothing of it is unsent
-    (the server keeps everything).
+    (the server keeps everything). `extra` (from `doc_extras`): the current step, the
+    operator's notes per field, the legal basis of a rejection, the issued output.
     """
     history = [{"at": iso(e.at), "state": e.state, "note": e.note} for e in events][-HISTORY:]
     number = application.tracking_number if application else None
@@ -130,17 +144,49 @@ def status_doc(draft_id: str, application: Application | None, events: Sequence[
         "state": application.state, "tracking_number": application.tracking_number, "message": message,
         "next_step": next_step, "history": history, "updated_at": iso(events[-1].at if events else application.updated_at),
     }
+    last = next((e for e in reversed(events) if e.state == application.state), None)
+    details = (last.details or {}) if last is not None else {}
+    if application.state == "needs_revision" and details.get("notes"):
+        doc["notes"] = dict(details["notes"])
+    if application.state == "rejected" and details.get("legal_basis"):
+        doc["legal_basis"] = details["legal_basis"]
+    if extra:
+        doc.update(extra)
     if purgeable(application, purge_before):
         doc["purge"] = True
     return doc
 
 
+def doc_extras(application: Application, step: WorkflowStep | None, agency_name: str, output: IssuedDocument | None,
+               verify_url: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """What the status doc says besides the state: the step it is at, and the output issued."""
+    extra: dict[str, Any] = {}
+    if step is not None and application.state in ("received", "in_review", "resubmitted", "needs_revision"):
+        extra["step"] = {"position": step.position + 1, "count": application.step_count, "name": step.name, "agency": agency_name}
+    if output is not None and application.state == "completed":
+        extra["output"] = {
+            "sha256": output.sha256, "size": output.size, "mime": "application/pdf", "title": output.title,
+            "number": output.number, "issued_at": iso(output.issued_at),
+            "valid_until": output.valid_until.isoformat() if output.valid_until else None,
+            "verify_url": verify_url(output.token_id) if verify_url else None,
+            "development": output.development, "revoked": output.revoked_at is not None,
+        }
+    return extra
+
+
+def wallet_doc(w: WalletDocument) -> dict[str, Any]:
+    return {"_id": f"{WALLET_PREFIX}{w.id}", "type": "wallet", "id": w.id, "source": w.source, "requirement_id": w.requirement_id,
+            "label": w.label, "sha256": w.sha256, "size": w.size, "mime": w.mime, "verified_by_agency": w.verified_by_agency,
+            "verified_at": iso(w.verified_at)}
+
+
 def applicant_status_doc(draft_id: str, application: Application, events: Sequence[ApplicationEvent],
-                         officer_name: str, purge_before: datetime | None = None) -> dict[str, Any] | None:
+                         officer_name: str, purge_before: datetime | None = None,
+                         extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The status doc in the database of the person a field officer filed for: the officer's
     doc (never its invalid submissions) with who filed it, the service and the region, since
     that person's device holds no draft for it."""
-    doc = status_doc(draft_id, application, events, None, purge_before)
+    doc = status_doc(draft_id, application, events, None, purge_before, extra)
     if doc is None:
         return None
     if application.state == "needs_revision":
@@ -155,6 +201,9 @@ async def _display_names(session: AsyncSession, account_ids: set[str]) -> dict[s
     rows = await session.exec(select(Account.id, Account.display_name).where(col(Account.id).in_(account_ids)))
     return {account_id: name for account_id, name in rows}
 
+
+AGENCY_NAMES = text("SELECT region_code, kind, name FROM agency WHERE region_code IN :regions").bindparams(
+    bindparam("regions", expanding=True))
 
 # One statement for every draft of a batch; a draft another worker is publishing is left for later.
 LOCK_DRAFTS = text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE pg_try_advisory_xact_lock(k)")
@@ -176,7 +225,8 @@ class PublishReport:
 
 class Publisher:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, *, batch_size: int = BATCH_SIZE,
-                 purge_after_days: int = PURGE_AFTER_DAYS):
+                 purge_after_days: int = PURGE_AFTER_DAYS, verify_url: Callable[[str], str] | None = None):
+        self.verify_url = verify_url  # an issued document's token id -> its public verification address
         self.engine = engine
         self.couch = couch
         self.batch_size = batch_size
@@ -215,6 +265,9 @@ class Publisher:
                     done.extend(r.id for r in groups[(db_name, draft_id)])
                 else:
                     by_db[db_name][doc["_id"]] = doc
+            for db_name, wallet in (await self._wallet_docs(session, list(by_db))).items():
+                for doc in wallet:
+                    by_db[db_name][doc["_id"]] = doc
             failed: dict[tuple[str, str], str] = {}  # (database, draft id) -> reason
             for db_name, wanted in by_db.items():
                 if any("assisted_by" in doc for doc in wanted.values()):
@@ -222,9 +275,12 @@ class Publisher:
                 written, unchanged, errors = await self._upsert(db_name, wanted)
                 report.written += written
                 report.unchanged += unchanged
+                wallet_error = next((errors[i] for i in errors if i.startswith(WALLET_PREFIX)), None)
                 for doc_id, doc in wanted.items():
-                    if doc_id in errors:
-                        failed[(db_name, doc["draft_id"])] = errors[doc_id]
+                    if doc_id.startswith(WALLET_PREFIX):
+                        continue
+                    if doc_id in errors or wallet_error:  # a wallet doc not written: this row brings it again
+                        failed[(db_name, doc["draft_id"])] = errors.get(doc_id) or wallet_error or ""
                     else:
                         done.extend(r.id for r in groups[(db_name, doc["draft_id"])])
             report.rows, report.done = len(rows), len(done)
@@ -286,6 +342,7 @@ class Publisher:
         for s in await session.exec(select(Submission).where(col(Submission.draft_id).in_(draft_ids), Submission.outcome != "ignored")
                                     .order_by(col(Submission.id))):
             latest[(s.db_name, s.draft_id)] = s
+        extras = await self._extras(session, list(apps.values()))
         assisted = [a for a in apps.values() if a.applicant_kind == "assisted"]
         citizens = await citizens_by_nik_hash(session, [a.applicant_nik_hash for a in assisted])
         officers = await _display_names(session, {a.filed_by or a.account_id for a in assisted})
@@ -295,19 +352,46 @@ class Publisher:
         for db_name, draft_id in keys:
             app = apps.get(draft_id)
             if app is not None and app.account_id == account_of(db_name):
-                doc = status_doc(draft_id, app, events[app.id], latest.get((db_name, draft_id)), purge_before)
+                doc = status_doc(draft_id, app, events[app.id], latest.get((db_name, draft_id)), purge_before, extras.get(app.id))
                 applicant_db = applicant_database(app, citizens)
                 if applicant_db is not None and (applicant_db, draft_id) not in docs and (applicant_db, draft_id) not in keys:
                     also.append((applicant_db, draft_id))
             elif app is not None and applicant_database(app, citizens) == db_name:
                 doc = applicant_status_doc(draft_id, app, events[app.id], officers.get(app.filed_by or app.account_id, ""),
-                                           purge_before)
+                                           purge_before, extras.get(app.id))
             else:  # another person's application (or none): never shown here
                 doc = status_doc(draft_id, None, [], latest.get((db_name, draft_id)))
             if doc is not None and app is not None and app.check_code and doc.get("state") != "invalid":
                 doc["check_code"] = app.check_code
             docs[(db_name, draft_id)] = doc
         return docs, list(dict.fromkeys(also))
+
+    async def _extras(self, session: AsyncSession, apps: list[Application]) -> dict[int, dict[str, Any]]:
+        """`doc_extras` of each application: its current step (with the agency's name) and its output."""
+        if not apps:
+            return {}
+        ids = [a.id for a in apps]
+        steps = {(s.application_id, s.position): s for s in await session.exec(select(WorkflowStep).where(
+            col(WorkflowStep.application_id).in_(ids)))}
+        outputs = {d.application_id: d for d in await session.exec(select(IssuedDocument).where(col(IssuedDocument.application_id).in_(ids)))}
+        regions = sorted({a.region_code for a in apps if a.step_agency})
+        names: dict[tuple[str, str], str] = {}
+        if regions:  # the catalog's agency table, read by name: this package does not import the server
+            rows = await session.exec(AGENCY_NAMES, params={"regions": regions})  # type: ignore[call-overload]
+            names = {(region, kind): name for region, kind, name in rows}
+        return {a.id: doc_extras(a, steps.get((a.id, a.step_position)) if a.step_position is not None else None,
+                                 names.get((a.region_code, a.step_agency or ""), ""), outputs.get(a.id), self.verify_url)
+                for a in apps}
+
+    async def _wallet_docs(self, session: AsyncSession, db_names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The wallet docs of each person's database in the batch (the upsert skips unchanged ones)."""
+        accounts = {account_of(db): db for db in db_names if account_of(db)}
+        if not accounts:
+            return {}
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for w in await session.exec(select(WalletDocument).where(col(WalletDocument.account_id).in_(list(accounts)))):
+            out[accounts[w.account_id]].append(wallet_doc(w))
+        return out
 
     async def _ensure_applicant_db(self, db_name: str) -> None:
         """A person an officer filed for may not have synced yet: their database is made here."""

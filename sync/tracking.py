@@ -13,27 +13,15 @@ Every change of state writes an `ApplicationEvent` (the history the person sees)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from identity.models import utcnow
 from sync.models import Application, ApplicationEvent, Outbox, TrackingSequence
-
-# Which state an agency may move an application to. "received" is reached only by the person
-# sending the draft again after "needs_revision" (see sync.ingest); approved and rejected are final.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "received": frozenset({"in_process", "needs_revision", "approved", "rejected"}),
-    "in_process": frozenset({"needs_revision", "approved", "rejected"}),
-    "needs_revision": frozenset({"rejected"}),
-    "approved": frozenset(),
-    "rejected": frozenset(),
-}
-DECISIONS = ("in_process", "needs_revision", "approved", "rejected")  # what staff may set
 
 Pause = tuple[date, date | None]
 
@@ -56,10 +44,6 @@ class TransitionRefused(ApplicationError):
 
 def tracking_number(region_code: str, year: int, n: int) -> str:
     return f"MPP-{region_code.replace('.', '')}-{year}-{n:06d}"
-
-
-def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS.get(current, frozenset())
 
 
 async def allocate_numbers(session: AsyncSession, region_code: str, year: int, count: int) -> list[str]:
@@ -85,14 +69,14 @@ def sla_pauses(events: Iterable[tuple[date, str]]) -> list[Pause]:
     """The SLA clock's pauses from an application's history of (local date, state), oldest first.
 
     A pause opens when the agency asks for a revision (or while photos are awaited, see sync.files)
-    and closes when it is received again (server.catalog.workdays counts around them).
+    and closes when it is received again (or the correction is resubmitted) (server.catalog.workdays counts around them).
     """
     pauses: list[Pause] = []
     opened: date | None = None
     for day, state in events:
         if state in ("needs_revision", "waiting_for_files") and opened is None:
             opened = day
-        elif state == "received" and opened is not None:
+        elif state in ("received", "resubmitted") and opened is not None:
             pauses.append((opened, day))
             opened = None
     if opened is not None:
@@ -100,37 +84,11 @@ def sla_pauses(events: Iterable[tuple[date, str]]) -> list[Pause]:
     return pauses
 
 
-@dataclass(frozen=True)
-class StateChange:
-    application_id: int
-    old: str
-    new: str
-
-
 def record(session: AsyncSession, application: Application, db_name: str, state: str, note: str, by: str,
-           at: datetime | None = None) -> ApplicationEvent:
-    """The event and the outbox row of a change; the caller has set the application's new state."""
-    event = ApplicationEvent(application_id=application.id, state=state, note=note[:500], by=by, at=at or utcnow())
+           at: datetime | None = None, **extra: Any) -> ApplicationEvent:
+    """The event and the outbox row of a change; the caller has set the application's new state.
+    `extra`: the workflow's action, actor_role, actor_agency, step_position and details."""
+    event = ApplicationEvent(application_id=application.id, state=state, note=note[:500], by=by, at=at or utcnow(), **extra)
     session.add(event)
     session.add(Outbox(db_name=db_name, draft_id=application.draft_id))
     return event
-
-
-async def change_state(session: AsyncSession, application: Application, new: str, note: str, by: str, db_name: str) -> StateChange:
-    """Move `application` to `new` (a staff decision), in the caller's transaction.
-
-    The update is conditional on the state read before, so a resubmission ingested meanwhile
-    makes this refuse instead of overwriting it.
-    """
-    old = application.state
-    if new not in DECISIONS or not can_move(old, new):
-        raise TransitionRefused(current=old, requested=new)
-    now = utcnow()
-    result = await session.exec(  # type: ignore[call-overload]
-        update(Application).where(Application.id == application.id, Application.state == old).values(state=new, updated_at=now)
-    )
-    if result.rowcount != 1:
-        raise TransitionRefused(current="changed", requested=new)
-    application.state, application.updated_at = new, now
-    record(session, application, db_name, new, note, by, at=now)
-    return StateChange(application.id, old, new)

@@ -35,7 +35,7 @@ VALIDATE = r"""function (newDoc, oldDoc, userCtx) {
   if ((userCtx.roles || []).indexOf('_admin') !== -1) { return; }
   var id = String(newDoc._id || '');
   if (id.indexOf('_design/') === 0) { throw({forbidden: 'Dokumen desain hanya diubah oleh server.'}); }
-  if (id.indexOf('status:') === 0) { throw({forbidden: 'Status permohonan hanya ditulis oleh server.'}); }
+  if (id.indexOf('status:') === 0 || id.indexOf('wallet:') === 0) { throw({forbidden: 'Status permohonan dan dompet dokumen hanya ditulis oleh server.'}); }
   if (!/^draft:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
     throw({forbidden: 'Perangkat hanya boleh menulis draf permohonan.'});
   }

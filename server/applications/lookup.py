@@ -29,10 +29,14 @@ STATES = {
     "waiting_for_files": ("Menunggu berkas", "Foto atau dokumen permohonan belum semuanya terkirim. Sambungkan perangkat "
                                              "yang dipakai mengajukan ke internet agar berkas terkirim."),
     "received": ("Diterima", "Petugas akan memeriksa berkas. Simpan nomor permohonan ini."),
-    "in_process": ("Sedang diproses", "Belum ada yang perlu dilakukan. Status berubah begitu ada keputusan."),
+    "in_review": ("Sedang diperiksa", "Belum ada yang perlu dilakukan. Status berubah begitu ada keputusan."),
+    "resubmitted": ("Perbaikan diterima", "Perbaikan sudah diterima dan akan diperiksa kembali oleh petugas."),
     "needs_revision": ("Perlu perbaikan", "Perbaiki permohonan sesuai catatan petugas, atau hubungi petugas yang membantu "
                                           "Anda atau MPP setempat dengan menyebutkan nomor permohonan."),
-    "approved": ("Disetujui", "Ikuti petunjuk pengambilan hasil layanan di MPP; bawa nomor permohonan ini."),
+    "approved": ("Disetujui", "Dokumen hasil sedang diterbitkan."),
+    "completed": ("Selesai", "Dokumen hasil sudah terbit. Pemohon dapat membukanya di aplikasi, atau mengambil salinannya di "
+                             "MPP dengan menyebutkan nomor permohonan ini."),
+    "withdrawn": ("Dibatalkan", "Permohonan dibatalkan oleh pemohon. Permohonan baru dapat diajukan kapan saja."),
     "rejected": ("Ditolak", "Tanyakan alasannya ke MPP setempat dengan menyebutkan nomor permohonan. Anda dapat mengajukan "
                             "permohonan baru bila persyaratan sudah lengkap."),
 }

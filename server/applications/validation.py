@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.applications.workflow import steps_of
 from server.catalog import formspec
 from server.catalog.models import Region, RegionService, ServiceVersion
 from server.catalog.regiondays import RegionDayService, region_offset
@@ -44,8 +45,9 @@ class _Region:
 @dataclass(frozen=True)
 class _Version:
     fields: tuple[formspec.Field, ...]
-    steps: tuple[tuple[str, str], ...]
+    steps: tuple[tuple[str, str, str, bool], ...]
     sla_days: int
+    auto_issue: bool = False
 
 
 class _Fresh:
@@ -89,7 +91,8 @@ class CatalogRules:
         errors = formspec.validate_values(version.fields, values, today)
         if errors:
             return Refused({fid: " ".join(p["message"] for p in problems) for fid, problems in errors.items()})
-        return Accepted(values=formspec.strip_hidden(version.fields, values, today), steps=version.steps, today=today)
+        return Accepted(values=formspec.strip_hidden(version.fields, values, today), steps=version.steps, today=today,
+                            auto_issue=version.auto_issue)
 
     async def due_date(self, session: AsyncSession, application: Application, events: Sequence[ApplicationEvent]) -> date | None:
         """Day 0 is the day it was received; the clock stops while a revision is awaited."""
@@ -131,8 +134,9 @@ class CatalogRules:
             content = row.content
             self._versions[key] = _Version(
                 fields=tuple(formspec.Field.model_validate(f) for f in content.get("form_fields", [])),
-                steps=tuple((s.get("name_id") or s.get("id", ""), s.get("agency", "")) for s in content.get("steps", [])),
+                steps=tuple((s.id, s.name, s.agency, s.issues_output) for s in steps_of(content.get("steps", []))),
                 sla_days=int(content.get("sla_days", 0)),
+                auto_issue=bool(content.get("auto_issue_on_sla", False)),
             )
         return self._versions[key]
 

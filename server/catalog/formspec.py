@@ -150,6 +150,7 @@ class Field(BaseModel):
     prefill: StrictStr | None = None  # "ikd": filled from the IKD login / Dukcapil data
     verify: StrictStr | None = None  # "sisdmk": checked against SATUSEHAT SDMK
     note: StrictStr | None = None  # how the field was derived from the seed vocabulary
+    requirement: StrictStr | None = None  # photo/document: the requirement (persyaratan) it satisfies
 
     @property
     def is_single_checkbox(self) -> bool:

@@ -68,6 +68,36 @@ def _requirement(req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+UPLOAD_HELP = "Unggah foto atau PDF, pilih dari dompet dokumen, atau tunjukkan aslinya kepada petugas."
+DOCUMENT_MIME = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
+
+
+def requirement_fields(fields: list[dict[str, Any]], requirements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The form with a document field for every requirement the person uploads (source
+    "upload"), linked by `requirement`: a field already named after the requirement gets the
+    link, the others are added, optional — the operator's checklist says what is missing, and
+    a document from the person's wallet can be picked instead of uploading again."""
+    out = [dict(f) for f in fields]
+    ids = {f["id"] for f in out}
+    for req in requirements:
+        if req.get("source", "upload") != "upload":
+            continue
+        same = next((f for f in out if f["id"] == req["id"] and f.get("type") in ("file", "photo", "document")), None)
+        if same is not None:
+            same.setdefault("requirement", req["id"])
+            continue
+        field_id = f"berkas_{req['id']}"[:60]
+        if field_id in ids:
+            continue
+        field = {"id": field_id, "label_id": req["label_id"], "type": "file", "accept": DOCUMENT_MIME, "required": False,
+                 "requirement": req["id"], "help_id": UPLOAD_HELP}
+        if req.get("when"):
+            field["when"] = req["when"]
+        out.append(field)
+        ids.add(field_id)
+    return out
+
+
 def template_of(seed: dict[str, Any]) -> dict[str, Any]:
     """The standar pelayanan content of one seed entry (before any regional override)."""
     sla_note = seed.get("sla_note", "")
@@ -95,7 +125,7 @@ def template_of(seed: dict[str, Any]) -> dict[str, Any]:
         # Keputusan Bersama 9 Sept 2025: SIP is issued automatically on day 5 without a decision
         "auto_issue_on_sla": seed["category"] == "perizinan_nakes",
         "data_sources": seed.get("data_sources", []),
-        "form_fields": seed.get("form_fields", []),
+        "form_fields": requirement_fields(seed.get("form_fields", []), seed.get("requirements", [])),
         "uncertain": bool(seed.get("uncertain", False)),
     }
 

@@ -11,7 +11,7 @@ from server.catalog.workdays import Calendar
 from sync.ingest import account_of, seq_text, submitted_drafts
 from sync.models import Application, ApplicationEvent, Submission
 from sync.publisher import HISTORY, advisory_key, iso, status_doc
-from sync.tracking import DECISIONS, TRANSITIONS, can_move, sla_pauses, tracking_number
+from sync.tracking import sla_pauses, tracking_number
 
 DRAFT = "draft:3f0c2a1e-0000-4000-8000-000000000001"
 SUB = "11111111-2222-4333-8444-555555555555"
@@ -23,25 +23,16 @@ def test_tracking_number_is_region_without_dot_year_and_six_digits():
     assert tracking_number("33.02", 2027, 1) == "MPP-3302-2027-000001"
 
 
-def test_final_states_cannot_be_left_and_received_is_reached_only_by_resubmission():
-    assert TRANSITIONS["approved"] == TRANSITIONS["rejected"] == frozenset()
-    assert not any(can_move(state, "received") for state in TRANSITIONS)
-    assert not any(can_move(state, state) for state in TRANSITIONS)
-    assert can_move("received", "needs_revision") and can_move("in_process", "approved") and can_move("needs_revision", "rejected")
-    assert not can_move("needs_revision", "approved") and not can_move("approved", "in_process")
-    assert set(DECISIONS) == set().union(*TRANSITIONS.values())
-
-
 def test_sla_pauses_open_at_a_revision_request_and_close_at_the_resubmission():
-    events = [(date(2026, 3, 2), "received"), (date(2026, 3, 4), "needs_revision"), (date(2026, 3, 9), "received"),
-              (date(2026, 3, 10), "in_process"), (date(2026, 3, 11), "needs_revision")]
+    events = [(date(2026, 3, 2), "received"), (date(2026, 3, 4), "needs_revision"), (date(2026, 3, 9), "resubmitted"),
+              (date(2026, 3, 10), "in_review"), (date(2026, 3, 11), "needs_revision")]
     assert sla_pauses(events) == [(date(2026, 3, 4), date(2026, 3, 9)), (date(2026, 3, 11), None)]
     assert sla_pauses(events[:1]) == []
 
 
 def test_resubmission_after_revision_moves_the_due_date_as_the_calendar_says():
     # the example of server.catalog.workdays: Tue 03 day 1, Wed 04 day 2 and revision; resubmitted Mon 09; Tue 10 day 3
-    events = [(date(2026, 3, 2), "received"), (date(2026, 3, 4), "needs_revision"), (date(2026, 3, 9), "received")]
+    events = [(date(2026, 3, 2), "received"), (date(2026, 3, 4), "needs_revision"), (date(2026, 3, 9), "resubmitted")]
     assert Calendar().sla_due_date(date(2026, 3, 2), 3, sla_pauses(events)) == date(2026, 3, 10)
     assert Calendar().sla_due_date(date(2026, 3, 2), 3, sla_pauses(events[:2])) is None  # waiting for the person
 
@@ -127,12 +118,13 @@ def test_errors_about_the_whole_draft_say_what_to_do_and_no_application_means_no
 
 
 def test_history_is_short_and_newest_last():
-    events = [event("received", 0)] + [event("in_process", n) for n in range(1, 20)]
-    doc = status_doc(DRAFT, app("in_process"), events, submission("accepted"))
+    events = [event("received", 0)] + [event("in_review", n) for n in range(1, 20)]
+    doc = status_doc(DRAFT, app("in_review"), events, submission("accepted"))
     assert len(doc["history"]) == HISTORY and doc["history"][-1]["at"] == iso(events[-1].at)
 
 
-@pytest.mark.parametrize("state", ["received", "in_process", "needs_revision", "approved", "rejected"])
+@pytest.mark.parametrize("state", ["waiting_for_files", "received", "in_review", "needs_revision", "resubmitted", "approved",
+                                   "completed", "rejected", "withdrawn"])
 def test_every_state_has_a_message_and_a_next_step(state):
     doc = status_doc(DRAFT, app(state), [event(state, 0, "Catatan.")], submission("accepted"))
     assert doc["message"] and doc["next_step"] and doc["state"] == state
