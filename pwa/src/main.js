@@ -26,6 +26,7 @@ function accountCard(account) {
     return h('section', { class: 'card', id: 'account' },
       h('p', {}, t('home.signed_in_as', { name: account.name })),
       h('p', {}, h('a', { class: 'button', href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))),
+      h('p', {}, h('a', { href: '#/dompet', id: 'home-wallet' }, t('wallet.title'))),
       h('p', {}, h('a', { href: '#/perangkat' }, t('home.my_devices'))));
   }
   return h('section', { class: 'card', id: 'account' },
@@ -80,6 +81,7 @@ async function route() {
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
     else if (screen === 'draf' && args[0]) await (await import('./ui/drafts.js')).renderDraft(app, args[0]);
+    else if (screen === 'dompet') await (await import('./ui/wallet.js')).renderWallet(app);
     else if (screen === 'ekspor') await (await import('./ui/exporter.js')).renderExport(app);
     else if (screen === 'petugas') await (await import('./ui/officer.js')).renderOfficer(app, args);
     else renderHome();
@@ -110,6 +112,8 @@ function startSync(force) {
   import('./data/sync.js').then((sync) => sync.startSync({ force })).catch((err) => console.error(err));
   // photos of submitted drafts go up on their own, resumably (data/uploads.js)
   import('./data/uploads.js').then((uploads) => uploads.startUploads()).catch((err) => console.error(err));
+  // documents issued for the person's applications come down once, to open offline later
+  import('./data/serverfiles.js').then((files) => files.startServerFiles()).catch((err) => console.error(err));
   warmDeferred();
 }
 

@@ -82,6 +82,32 @@ export async function storeFile(blob, { draftId, field, mime = blob.type, filena
   return fileValue({ sha256, size: blob.size, mime, field });
 }
 
+export class ChecksumMismatch extends Error {}
+
+/**
+ * Keep a file the server issued or holds for the person (an application's output PDF, a wallet
+ * document), fetched from `/blobs/<sha256>`, so it opens offline. The bytes must hash to the
+ * sha256 the server named. No draft names it and it is already on the server ('confirmed'), so
+ * uploads, releases and purges leave it alone.
+ */
+export async function keepServerFile(blob, { sha256, mime = blob.type, filename = '' }) {
+  if ((await sha256Hex(blob)) !== sha256) throw new ChecksumMismatch(sha256);
+  const db = await requireDb();
+  const rec = await serial(async () => {
+    const doc = (await getOrNull(db, blobId(sha256))) || {
+      _id: blobId(sha256), sha256, size: blob.size, mime, filename, refs: [], error: null, upload_url: null, created_at: now(),
+    };
+    if (doc._attachments?.file && doc.state === 'confirmed') return null;
+    doc.state = 'confirmed';
+    doc.from_server = true;
+    doc._attachments = { file: { content_type: mime, data: blob } };
+    doc.updated_at = now();
+    await db.put(doc);
+    return doc;
+  });
+  if (rec) changed(sha256, summary(rec));
+}
+
 /** The draft field no longer names this file; bytes nobody names and the server never had go. */
 export async function forgetRef(sha256, { draftId, field }) {
   const db = await requireDb();
@@ -173,7 +199,8 @@ export function saveUploadUrl(sha256, url) {
  * says the application was received; the records stay so the draft still shows its files.
  */
 export async function releaseBytes(draft, status) {
-  const shas = [...new Set(fileRefs(draft).map((r) => r.sha256))];
+  // a wallet document's bytes were never the draft's: a copy kept here (ui/wallet.js) stays
+  const shas = [...new Set(fileRefs(draft).filter((r) => !r.wallet).map((r) => r.sha256))];
   if (!shas.length) return 0;
   const records = await blobRecords(shas);
   if (!bytesReleasable(draft, status, records)) return 0;

@@ -3,6 +3,7 @@
 // bytes may leave the device. No DOM, no PouchDB, no network: node --test runs it.
 
 export const BLOB_PREFIX = 'blob:';
+export const WALLET_PREFIX = 'wallet:';
 export const MAX_FILE_BYTES = 5 * 1024 * 1024; // forms/validate.js and the server say the same
 export const CHUNK_BYTES = 256 * 1024;
 export const RETRY_DELAYS_MS = [0, 3000, 10000, 30000, 60000];
@@ -27,6 +28,28 @@ export function hex(buffer) {
  */
 export function fileValue({ sha256, size, mime, field }) {
   return field ? { sha256, size, mime, field } : { sha256, size, mime };
+}
+
+/**
+ * A document from the person's wallet (a `wallet:<id>` doc the server wrote): the server holds
+ * its bytes already, so the device neither has nor sends them. {sha256, size, mime, field, wallet}.
+ */
+export function walletValue(doc, field) {
+  const value = { sha256: doc.sha256, size: doc.size, mime: doc.mime, field, wallet: doc._id.slice(WALLET_PREFIX.length) };
+  if (!field) delete value.field;
+  return value;
+}
+
+/** Wallet documents for a field: those for the field's requirement first, each group newest first. */
+export function walletChoices(docs, requirementId = null) {
+  const newest = (a, b) => (b.verified_at || '').localeCompare(a.verified_at || '');
+  const usable = (docs || []).filter((d) => d && d.type === 'wallet' && isFileValue(d));
+  const same = usable.filter((d) => requirementId && d.requirement_id === requirementId).sort(newest);
+  return [...same, ...usable.filter((d) => !same.includes(d)).sort(newest)];
+}
+
+export function isWalletRef(value) {
+  return Boolean(value) && typeof value.wallet === 'string' && value.wallet.length > 0;
 }
 
 export function isFileValue(value) {
@@ -63,13 +86,17 @@ export function applicantRefs(draft) {
 
 /**
  * The file references of one draft, in form order, then the applicant's KTP photo and consent
- * photo of an assisted draft: [{field, sha256, size, mime}].
+ * photo of an assisted draft: [{field, sha256, size, mime}], plus `wallet` for a wallet document.
  */
 export function fileRefs(draft, fields = null) {
   const values = draft?.values || {};
   const ids = fields ? fields.filter((f) => FILE_FIELD_TYPES.has(f.type)).map((f) => f.id) : Object.keys(values);
   const refs = [];
-  for (const id of ids) if (isFileValue(values[id])) refs.push({ ...fileValue(values[id]), field: id });
+  for (const id of ids) {
+    const value = values[id];
+    if (!isFileValue(value)) continue;
+    refs.push(isWalletRef(value) ? { ...fileValue(value), field: id, wallet: value.wallet } : { ...fileValue(value), field: id });
+  }
   return [...refs, ...applicantRefs(draft)];
 }
 
@@ -89,7 +116,7 @@ export function uploadPlan(drafts, records) {
   for (const draft of drafts) {
     if (!uploadsAllowed(draft)) continue;
     for (const ref of fileRefs(draft)) {
-      if (seen.has(ref.sha256)) continue;
+      if (isWalletRef(ref) || seen.has(ref.sha256)) continue; // the server holds a wallet document already
       seen.add(ref.sha256);
       const rec = records[ref.sha256];
       if (!rec || !rec.has_bytes || rec.state === 'confirmed' || rec.state === 'refused') continue;
@@ -108,7 +135,7 @@ export function filesProgress(draft, records) {
   const out = { total: refs.length, confirmed: 0, refused: [], missing: 0 };
   for (const ref of refs) {
     const rec = records[ref.sha256];
-    if (rec?.state === 'confirmed') out.confirmed += 1;
+    if (isWalletRef(ref) || rec?.state === 'confirmed') out.confirmed += 1;
     else if (rec?.state === 'refused') out.refused.push({ field: ref.field, code: rec.error?.code || '', message: rec.error?.message || '' });
     else if (!rec?.has_bytes) out.missing += 1;
   }
@@ -123,7 +150,7 @@ export function bytesReleasable(draft, status, records) {
   if (!uploadsAllowed(draft) || !status || status.submission_id !== draft.submission_id) return false;
   if (!status.state || status.state === WAITING_FOR_FILES) return false;
   const refs = fileRefs(draft);
-  return refs.every((r) => records[r.sha256]?.state === 'confirmed');
+  return refs.every((r) => isWalletRef(r) || records[r.sha256]?.state === 'confirmed');
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   DRAFT_PREFIX, MAX_DOC_BYTES, STATUS_PREFIX, draftUuid, draftView, encodedSize, matchingStatus, newDraft,
   resolutionDocs, revisionDiff, statusIdFor, submitted, uuid, withValues,
 } from './draftstate.js';
-import { fileRefs, filesProgress } from './blobstate.js';
+import { WALLET_PREFIX, fileRefs, filesProgress } from './blobstate.js';
 import { blobRecords, forgetDrafts } from './blobs.js';
 import { PURGED_ID, budgetWarning, purgeList } from './purgestate.js';
 import { applicantSteps, filedForMe, isAssisted, withApplicant } from './assisted.js';
@@ -247,6 +247,16 @@ export async function listFiledForMe() {
     d.allDocs({ include_docs: true, startkey: STATUS_PREFIX, endkey: `${STATUS_PREFIX}\ufff0` }),
   ]);
   return filedForMe(drafts.rows.map((r) => r.id), statuses.rows.map((r) => r.doc));
+}
+
+/** The person's wallet documents (`wallet:<id>`, written by the server), newest first. */
+export async function listWallet() {
+  const db = draftsDb();
+  if (!db) return [];
+  const d = await db;
+  const res = await d.allDocs({ include_docs: true, startkey: WALLET_PREFIX, endkey: `${WALLET_PREFIX}\ufff0` });
+  return res.rows.map((r) => r.doc).filter((doc) => doc && !doc._deleted && doc.type === 'wallet')
+    .sort((a, b) => (b.verified_at || '').localeCompare(a.verified_at || ''));
 }
 
 /** Drafts whose current revision the server does not have yet. */

@@ -10,7 +10,12 @@ export const STATUS_PREFIX = 'status:';
 export const DRAFT_FIELDS = ['type', 'service_id', 'service_version', 'region_code', 'applicant', 'values', 'state',
   'submission_id', 'created_at', 'updated_at', 'submitted_at', 'client'];
 // the application exists and the server holds it: the device may not change the draft
-const LOCKING = new Set(['received', 'in_process', 'approved', 'rejected']);
+// (`in_process` is the name older servers gave `in_review`)
+const LOCKING = new Set(['received', 'in_review', 'in_process', 'resubmitted', 'approved', 'completed', 'rejected', 'withdrawn']);
+// still open: the person may ask to withdraw it (POST /api/permohonan/<tracking number>/batal)
+const WITHDRAWABLE = new Set(['waiting_for_files', 'received', 'in_review', 'in_process', 'needs_revision', 'resubmitted']);
+// an operator's note on a requirement rather than a form field: `req:<requirement id>`
+const REQUIREMENT_NOTE = 'req:';
 // the person is asked to change the answers
 const REOPENING = new Set(['needs_revision', 'invalid']);
 export const BACK_OFF_MAX_MS = 60 * 1000;
@@ -86,18 +91,58 @@ export function matchingStatus(draft, status) {
 const STATUS_LABELS = {
   received: 'state.received',
   invalid: 'state.invalid',
-  in_process: 'state.in_process',
+  in_process: 'state.in_review',
+  in_review: 'state.in_review',
+  resubmitted: 'state.resubmitted',
+  completed: 'state.completed',
+  withdrawn: 'state.withdrawn',
   needs_revision: 'state.needs_revision',
   approved: 'state.approved',
   rejected: 'state.rejected',
 };
 
+/** The step an application is at: {position, count, name, agency}, or null when the status has none usable. */
+export function statusStep(status) {
+  const step = status?.step;
+  if (!step || typeof step !== 'object') return null;
+  const position = Number(step.position);
+  const count = Number(step.count);
+  if (!Number.isInteger(position) || !Number.isInteger(count) || position < 1 || count < position) return null;
+  return { position, count, name: String(step.name || ''), agency: String(step.agency || '') };
+}
+
+/**
+ * The operator's notes of a revision request, split: `fields` {fieldId: text} shown beside
+ * their field, `requirements` [{id, text}] (keys `req:<requirement id>`) listed above the form.
+ */
+export function revisionNotes(status) {
+  const out = { fields: {}, requirements: [] };
+  if (status?.state !== 'needs_revision' || !status.notes || typeof status.notes !== 'object') return out;
+  for (const [key, text] of Object.entries(status.notes)) {
+    if (typeof text !== 'string' || !text.trim()) continue;
+    if (key.startsWith(REQUIREMENT_NOTE)) out.requirements.push({ id: key.slice(REQUIREMENT_NOTE.length), text });
+    else out.fields[key] = text;
+  }
+  return out;
+}
+
+/** The issued document of a completed application, or null: {sha256, size, mime, title, number, ...}. */
+export function statusOutput(status) {
+  const output = status?.state === 'completed' ? status.output : null;
+  if (!output || typeof output.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(output.sha256)) return null;
+  return {
+    sha256: output.sha256, size: Number(output.size) || 0, mime: output.mime || 'application/pdf', title: output.title || '',
+    number: output.number || '', issued_at: output.issued_at || null, valid_until: output.valid_until || null,
+    verify_url: output.verify_url || null, development: output.development === true,
+  };
+}
+
 /**
  * What the device shows for one draft, from its doc, its status doc (if pulled), whether its
  * current revision still waits to be pushed, the gateway's refusal of that revision, and how far
  * its photos got (`files`, from blobstate.filesProgress): "Mengirim foto (2 dari 3)".
- * Returns {key, label, params, editable, locked, resubmit, tracking_number, errors}; `label`
- * is a message-catalog key and `params` fill it in.
+ * Returns {key, label, params, editable, locked, resubmit, tracking_number, errors, notes, step,
+ * legal_basis, output, withdrawable}; `label` is a message-catalog key and `params` fill it in.
  */
 export function draftView({ draft, status = null, pending = false, denied = null, files = null }) {
   const current = matchingStatus(draft, status);
@@ -143,6 +188,12 @@ export function draftView({ draft, status = null, pending = false, denied = null
     resubmit: Boolean(draft.submission_id) && (reopened || Boolean(refusal) || draft.state === 'draft'),
     tracking_number: tracking,
     errors: current && current.state === 'invalid' ? (current.errors || {}) : {},
+    notes: revisionNotes(current),
+    step: current && ['in_review', 'in_process', 'received', 'resubmitted'].includes(current.state) ? statusStep(current) : null,
+    legal_basis: current?.state === 'rejected' && typeof current.legal_basis === 'string' ? current.legal_basis : '',
+    output: statusOutput(current),
+    // a refusal or a newer unsent revision does not matter: the application on the server is what is withdrawn
+    withdrawable: Boolean(current && tracking && WITHDRAWABLE.has(current.state)),
     status: current,
   };
 }

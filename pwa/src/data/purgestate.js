@@ -6,7 +6,7 @@
 // doc (never replicated) and left out of every list.
 
 export const PURGED_ID = '_local/mpp-purged';
-export const FINAL_STATES = ['approved', 'rejected', 'completed'];
+export const FINAL_STATES = ['completed', 'rejected', 'withdrawn']; // `approved` still waits for the document
 export const WARN_AT = 0.8; // the server's sync/budget.py says the same
 
 /**

@@ -81,10 +81,14 @@ function matches(pattern, value) {
 
 const length = (s) => Array.from(s).length;
 
+const FILE_KEYS = ['sha256', 'size', 'mime', 'field', 'wallet'];
+
 function fileCodes(field, value) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return ['file'];
   const codes = [];
-  if (Object.keys(value).some((k) => k !== 'sha256' && k !== 'size' && k !== 'mime' && k !== 'field')) codes.push('file');
+  if (Object.keys(value).some((k) => !FILE_KEYS.includes(k))) codes.push('file');
+  // optional: the wallet document (`wallet:<id>`) the person picked instead of a new file
+  if (hasOwn(value, 'wallet') && (typeof value.wallet !== 'string' || !value.wallet)) codes.push('file');
   // optional: the field the upload was for (the server's schema holds it to this field's id)
   if (hasOwn(value, 'field') && value.field !== field.id) codes.push('file');
   if (!hasOwn(value, 'sha256') || typeof value.sha256 !== 'string' || !PATTERNS.sha256.test(value.sha256)) codes.push('file');

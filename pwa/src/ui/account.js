@@ -138,8 +138,11 @@ export async function renderDevices(app, navigate) {
   const account = await refreshAccount();
   if (!account) { renderSignIn(app, navigate, { after: '#/perangkat' }); return; }
   const status = h('p', { class: 'msg', role: 'status' });
+  const access = h('div', { id: 'access-slot' });
+  import('./access.js').then((m) => access.replaceChildren(m.accessSection())).catch(console.error);
+  const wallet = h('p', {}, h('a', { href: '#/dompet', id: 'wallet-link' }, t('wallet.title')));
   if (!navigator.onLine) {
-    app.replaceChildren(h('h1', {}, t('devices.title')), h('p', { class: 'card' }, t('devices.offline')));
+    app.replaceChildren(h('h1', {}, t('devices.title')), h('p', { class: 'card' }, t('devices.offline')), wallet, access);
     return;
   }
   const [devices, keys] = await Promise.all([api('/api/identity/devices'), api('/api/identity/passkeys')]);
@@ -167,6 +170,8 @@ export async function renderDevices(app, navigate) {
           showRecoveryCodes(app, result.recovery_codes, () => renderDevices(app, navigate));
         } catch (err) { message(status, err); }
       } }, t('recovery.new'))),
+    wallet,
+    access,
     status,
     h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'signout', onclick: async () => {
       try { await api('/api/identity/logout', { method: 'POST' }); } catch (err) { /* signed out locally anyway */ }

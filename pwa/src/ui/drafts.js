@@ -4,7 +4,7 @@
 import { t } from '../i18n.js';
 import { pullCatalog, serviceVersion } from '../data/catalog.js';
 import {
-  DraftLocked, DraftTooLarge, budgetUse, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, loadDraft, newDraftId,
+  DraftLocked, DraftTooLarge, budgetUse, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, listWallet, loadDraft, newDraftId,
   onLocalChange, resolveConflict, saveValues, submitDraft,
 } from '../data/drafts.js';
 import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
@@ -13,17 +13,20 @@ import { startSync, subscribe } from '../data/sync.js';
 import { blobRecords, fileBytes, forgetRef, onBlobChange, storeFile } from '../data/blobs.js';
 import { applicantRefs } from '../data/blobstate.js';
 import { startUploads } from '../data/uploads.js';
+import { outputCard, withdrawControl } from './outcome.js';
 import { buildForm, label, notFound, summaryLine, today } from './form.js';
 import { syncCard } from './syncbar.js';
 import { h } from './dom.js';
-import { clockTime, formatTime } from './time.js';
+import { clockTime, formatDate, formatTime } from './time.js';
+import { openButton } from './wallet.js';
+import { outputFilename } from '../data/serverfiles.js';
 
 function stateLabel(view) {
   return t(view.label, view.params);
 }
 
 function stateBadge(view) {
-  return h('span', { class: `state state-${view.key}`, 'data-state': view.key }, stateLabel(view));
+  return h('span', { class: `state state-${view.key}`, 'data-state': view.key, 'data-testid': 'draft-state' }, stateLabel(view));
 }
 
 function serviceName(doc, fallback) {
@@ -49,6 +52,14 @@ function follow(root, ids, fn) {
 
 // ---- Permohonan saya ----
 
+function outputLine(output) {
+  return h('div', { class: 'output-line', 'data-output': output.sha256 },
+    h('p', {}, h('strong', {}, output.title || t('output.title')), output.number ? ` · ${output.number}` : '',
+      output.valid_until ? h('br') : null, output.valid_until ? t('output.valid_until', { date: formatDate(output.valid_until) }) : null),
+    output.development ? h('p', { class: 'msg' }, t('output.development')) : null,
+    ...openButton(output, { label: t('output.open'), name: outputFilename(output), testid: 'open-output' }));
+}
+
 export async function renderDraftList(app) {
   if (!lastAccountId()) {
     app.replaceChildren(h('h1', {}, t('drafts.title')), h('p', { class: 'card' }, t('drafts.no_account'), ' ',
@@ -66,7 +77,7 @@ export async function renderDraftList(app) {
     budget.textContent = use ? t(use.key, use) : '';
     // redraw only when something visible changed, so a tap never lands on a replaced row
     const signature = JSON.stringify([entries.map((e) => [e.draft._id, e.draft.updated_at, e.view.key, e.view.params,
-      e.view.tracking_number, e.conflicts.length]), filed.map((s) => [s._id, s._rev])]);
+      e.view.tracking_number, e.view.output?.sha256 || null, e.conflicts.length]), filed.map((s) => [s._id, s._rev])]);
     if (signature === shown) return;
     shown = signature;
     const names = await Promise.all(entries.map((e) => serviceVersion(e.draft.region_code, e.draft.service_id, e.draft.service_version)
@@ -97,6 +108,7 @@ export async function renderDraftList(app) {
       e.view.tracking_number && e.view.key !== 'received' ? h('small', { class: 'muted' }, ` · ${e.view.tracking_number}`) : null,
       h('br'),
       h('small', { class: 'muted' }, t('drafts.updated', { time: formatTime(e.draft.updated_at) })),
+      e.view.output ? outputLine(e.view.output) : null,
       e.conflicts.length ? h('p', { class: 'msg' }, t('drafts.conflict')) : null)), ...filedRows);
     fetchMissing([...entries.filter((e, i) => !names[i]).map((e) => e.draft.region_code),
       ...filed.filter((s, i) => !filedNames[i] && s.region_code).map((s) => s.region_code)]);
@@ -158,6 +170,10 @@ async function conflictCard(id, fieldsById, onResolved) {
     status);
 }
 
+function stepLine(step) {
+  return t(step.agency ? 'draft.step_agency' : 'draft.step', step);
+}
+
 function statusCard(entry) {
   const { view } = entry;
   const s = view.status;
@@ -169,11 +185,23 @@ function statusCard(entry) {
   return h('section', { class: 'card', id: 'draft-state' },
     h('p', { role: 'status', id: 'draft-state-label' }, stateBadge(view)),
     view.tracking_number ? h('p', { id: 'tracking' }, t('draft.tracking', { n: view.tracking_number })) : null,
+    view.step ? h('p', { id: 'draft-step' }, stepLine(view.step)) : null,
     s?.message ? h('p', {}, s.message) : null,
+    view.legal_basis ? h('p', { id: 'legal-basis' }, t('draft.legal_basis', { text: view.legal_basis })) : null,
     s?.next_step ? h('p', {}, t('draft.next_step', { text: s.next_step })) : null,
     notes.map((n) => h('p', { class: view.key === 'denied' ? 'msg' : '', role: view.key === 'denied' ? 'alert' : null }, n)),
     s?.history?.length ? h('details', {}, h('summary', {}, t('draft.history')),
-      h('ul', { class: 'plain' }, s.history.map((x) => h('li', {}, `${formatTime(x.at)} · ${t(`state.${x.state}`, { tracking: s.tracking_number || '' })}${x.note ? ` — ${x.note}` : ''}`)))) : null);
+      h('ul', { class: 'plain' }, s.history.map((x) => h('li', {}, `${formatTime(x.at)} · ${t(`state.${x.state}`, { tracking: s.tracking_number || '' })}${x.note ? ` — ${x.note}` : ''}`)))) : null,
+    view.withdrawable ? withdrawControl(view.tracking_number) : null);
+}
+
+/** The operator's notes on requirements (`req:<id>`), listed above the form. */
+function requirementNotes(view, content) {
+  if (!view.notes.requirements.length) return null;
+  const names = new Map((content.requirements || []).map((r) => [r.id, label(r)]));
+  return h('div', { class: 'revision-note', id: 'requirement-notes' },
+    h('p', {}, t('draft.requirement_notes')),
+    h('ul', {}, view.notes.requirements.map((n) => h('li', { 'data-note': `req:${n.id}` }, `${names.get(n.id) || n.id}: ${n.text}`))));
 }
 
 // Coalesces answers typed while a write is under way into the next write; none is dropped.
@@ -248,8 +276,10 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     forget: (value, field) => forgetRef(value.sha256, { draftId: id, field }),
     record: async (value) => (await blobRecords([value.sha256]))[value.sha256] || null,
     bytes: (value) => fileBytes(value.sha256),
+    wallet: () => listWallet(),
   };
-  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors, files });
+  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors, files,
+    notes: view.notes.fields });
   const submitLabel = view.resubmit ? t('draft.resubmit') : t('draft.submit');
   const submitButton = h('button', { type: 'submit', id: 'submit' }, submitLabel);
   const fieldset = h('fieldset', { class: 'plain', disabled: !editable }, form.fields);
@@ -298,8 +328,10 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     h('p', { class: 'muted' }, summaryLine(serviceDoc)),
     applicantSlot,
     isNew ? null : statusCard(entry),
+    view.output ? outputCard(view.output) : null,
     conflictSlot,
     h('form', { class: 'card', id: 'draft-form', novalidate: true, onsubmit: onSubmit },
+      requirementNotes(view, c),
       editable
         ? h('p', { class: 'muted' }, t('draft.autosave'))
         : h('p', { class: 'muted', id: 'read-only' }, entry.conflicts.length ? t('drafts.conflict') : t('draft.locked')),
@@ -368,6 +400,7 @@ export async function renderDraft(app, uuid) {
       h('nav', { class: 'crumbs' }, h('a', { href: '#/permohonan' }, t('drafts.back'))),
       h('h1', {}, entry.draft.service_id),
       statusCard(entry),
+      entry.view.output ? outputCard(entry.view.output) : null,
       h('p', { class: 'card', role: 'alert' }, t('draft.version_missing', { n: entry.draft.service_version })),
       h('section', { class: 'card' }, h('dl', {}, Object.entries(entry.draft.values || {}).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, valueText(null, v))]))),
       syncCard());

@@ -77,9 +77,10 @@ function serverMessages(value) {
  * The fields and requirement list of one service version, bound to `values` (changed in place).
  * onChange(fieldId, value) runs after each answer. `serverErrors` ({fieldId: message}) show
  * under their field until the person changes that answer. `files` (ui/photo.js) lets photo and
- * document fields take files; without it they stay disabled.
+ * document fields take files; without it they stay disabled. `notes` ({fieldId: text}) are an
+ * operator's requests for changes, shown beside their field until the person sends again.
  */
-export function buildForm(content, values, { onChange = () => {}, serverErrors = {}, files = null } = {}) {
+export function buildForm(content, values, { onChange = () => {}, serverErrors = {}, files = null, notes = {} } = {}) {
   const touched = new Set();
   const fromServer = new Map(Object.entries(serverErrors).map(([id, v]) => [id, serverMessages(v)]));
   const rows = new Map();
@@ -114,7 +115,9 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
       h('label', { for: `f-${field.id}` }, label(field), field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
       fieldControl(field, values, changed, files),
       field.help_id ? h('small', { class: 'muted' }, field.help_id) : null,
+      notes[field.id] ? h('p', { class: 'revision-note', 'data-note': field.id, id: `f-${field.id}-note` }, t('form.revision_note', { text: notes[field.id] })) : null,
       h('p', { class: 'msg', id: `f-${field.id}-msg`, 'aria-live': 'polite' }));
+    if (notes[field.id]) row.classList.add('noted');
     rows.set(field.id, row);
     return row;
   });

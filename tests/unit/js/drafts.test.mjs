@@ -94,7 +94,7 @@ test('a received status shows the tracking number and keeps the draft locked', (
 
 test('every server state has its label and lock', () => {
   const expected = {
-    received: [false, 'state.received'], in_process: [false, 'state.in_process'], approved: [false, 'state.approved'],
+    received: [false, 'state.received'], in_process: [false, 'state.in_review'], approved: [false, 'state.approved'],
     rejected: [false, 'state.rejected'], needs_revision: [true, 'state.needs_revision'], invalid: [true, 'state.invalid'],
   };
   for (const [state, [editable, label]] of Object.entries(expected)) {

@@ -5,7 +5,7 @@ import { budgetWarning, purgeList, purgeable, refsAfterPurge } from '../../../pw
 
 const SUB = '11111111-1111-4111-8111-111111111111';
 const draft = (over = {}) => ({ _id: 'draft:a', _rev: '3-x', state: 'submitted', submission_id: SUB, ...over });
-const status = (over = {}) => ({ _id: 'status:a', state: 'approved', submission_id: SUB, purge: true, ...over });
+const status = (over = {}) => ({ _id: 'status:a', state: 'completed', submission_id: SUB, purge: true, ...over });
 
 test('a finished application whose submission and revision the server holds may be purged', () => {
   assert.equal(purgeable({ draft: draft(), status: status(), knownRevs: ['2-y', '3-x'] }), true);
