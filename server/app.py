@@ -34,6 +34,8 @@ from server.db import make_engine, session_provider
 from server.errors import handle_exception
 from server.health import healthz
 from server.observability import configure_logging, request_logging_middleware
+from server.outputs.routes import OUTPUT_ROUTES
+from server.outputs.signing import make_signer
 from server.settings import Settings
 from server.syncgw.routes import catalog_proxy, me_proxy, sync_elsewhere, sync_root
 from sync.blobstore import FileBlobStore
@@ -78,10 +80,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ExportImport, ApplicationStub, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ExportImport, ApplicationStub, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
-                     "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules()}),
+                     "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules(), "signer": make_signer(settings)}),
         stores={"sessions": sessions},
         guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},

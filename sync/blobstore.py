@@ -59,6 +59,10 @@ class BlobStore(Protocol):
         """Move the verified staged bytes to their content address (kept as they are if already there)."""
         ...
 
+    def put(self, data: bytes) -> str:
+        """Store bytes the server made itself (an issued PDF) at their content address; returns the sha256 hex."""
+        ...
+
     def exists(self, sha256: str) -> bool: ...
 
     def open(self, sha256: str) -> BinaryIO: ...
@@ -130,6 +134,23 @@ class FileBlobStore:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._staged(upload_id), target)  # atomic on one file system
+
+    def put(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self.path_of(sha256)
+        if target.exists():
+            return sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{sha256}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)  # atomic on one file system; a reader never sees half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha256
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()

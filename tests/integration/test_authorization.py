@@ -37,6 +37,7 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/blobs/", {"uploader"}),  # photos and documents: citizens and field officers
     (r"^/sync/me(/|$)", {"own_database"}),  # the person's own database (citizens and field officers)
     (r"^/(api/)?lacak$", {"public"}),  # status by tracking number and birth date
+    (r"^/verifikasi/\{token:str\}$", {"public"}),  # an issued document's QR code: the token is the secret
     (r"^/sync", {"public"}),  # the catalog is public and read-only; the gateway checks each database itself
     (r"^/(assets/|\{file_path:path\}$|$)", {"public"}),
 ]
