@@ -24,7 +24,7 @@ from server.accounts.pages import StaffPages
 from server.accounts.routes import IdentityApi
 from server.accounts.sessions import session_config, session_store
 from server.applications.public import StatusApi, StatusPages
-from server.applications.stub import ApplicationStub
+from server.applications.api import CitizenApi, OperatorApi
 from server.applications.validation import CatalogRules
 from server.backoffice.catalog_admin import CatalogAdmin
 from server.backoffice.exports import ExportImport
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ExportImport, ApplicationStub, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ExportImport, OperatorApi, CitizenApi, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
                      "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules(), "signer": make_signer(settings)}),

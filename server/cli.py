@@ -142,9 +142,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Ingest submitted drafts and publish status docs until SIGTERM or SIGINT."""
+    from server.applications.issuance import Issuer, verify_url
     from server.applications.validation import CatalogRules
     from server.db import make_engine
     from server.observability import configure_logging
+    from server.outputs.signing import make_signer
+    from server.outputs.tokens import token_secret
     from identity.crypto import PiiCipher
     from identity.registry import LocalRegistry
     from sync.applicants import ApplicantCheck
@@ -160,9 +163,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
         try:
             applicants = ApplicantCheck(LocalRegistry(engine), PiiCipher(settings.pii_key))  # the registry the app uses (server.app)
-            await Worker(engine, couch, CatalogRules(), poll_seconds=args.poll, sweep_seconds=args.sweep,
-                         batch_size=args.batch, applicants=applicants,
-                         purge_after_days=settings.purge_after_days, blobs=FileBlobStore(settings.blob_dir)).run_until_signalled()
+            rules, blobs = CatalogRules(), FileBlobStore(settings.blob_dir)
+            secret = token_secret(settings)
+            issuer = Issuer(engine, rules, signer=make_signer(settings), blobs=blobs, secret=secret, origin=settings.web.public_origin)
+            await Worker(engine, couch, rules, poll_seconds=args.poll, sweep_seconds=args.sweep,
+                         batch_size=args.batch, applicants=applicants, purge_after_days=settings.purge_after_days, blobs=blobs,
+                         jobs=[issuer.run_once], verify_url=lambda token_id: verify_url(settings, token_id)).run_until_signalled()
         finally:
             await couch.aclose()
             await engine.dispose()

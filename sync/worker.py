@@ -1,7 +1,8 @@
 """The worker (`python -m server worker`): ingest, then publish, again and again.
 
 One loop: sweep every person's database when the sweep is due (at start, then every
-`sweep_seconds`), read the databases the gateway marked, publish pending status docs; when a
+`sweep_seconds`), read the databases the gateway marked, run the server's jobs (issuing
+outputs: server.applications.issuance), publish pending status docs; when a
 round found nothing to do it waits `poll_seconds`. SIGTERM or SIGINT stops it after the
 current batch — which is only a matter of speed: a batch cut short by kill -9 is read again.
 
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
@@ -42,20 +44,23 @@ class Round:
     ingest: IngestReport
     publish: PublishReport
     swept: int = 0
+    jobs: int = 0
 
     @property
     def busy(self) -> bool:
         """Work was done: go again at once. Failures alone wait for the next poll."""
-        return bool(self.ingest.committed or self.publish.done)
+        return bool(self.ingest.committed or self.publish.done or self.jobs)
 
 
 class Worker:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
                  sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None,
-                 purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS, blobs: BlobStore | None = None):
+                 purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS, blobs: BlobStore | None = None,
+                 jobs: Sequence[Callable[[], Awaitable[int]]] = (), verify_url: Callable[[str], str] | None = None):
         self.blobs = blobs  # with it, abandoned uploads are removed at the hourly step
+        self.jobs = tuple(jobs)  # the server's own jobs each round (issuance); each returns how much it did
         self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
-        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days)
+        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days, verify_url=verify_url)
         self.purge_seconds = purge_seconds
         self._next_purge = 0.0
         self.poll_seconds = poll_seconds
@@ -77,8 +82,11 @@ class Worker:
             if self.blobs is not None:
                 async with AsyncSession(self.ingestor.engine, expire_on_commit=False) as session:
                     await prune_uploads(session, self.blobs)
+        jobs = 0
+        for job in self.jobs:
+            jobs += await job()
         publish = await self.publisher.run_once()
-        done = Round(ingest, publish, swept)
+        done = Round(ingest, publish, swept, jobs)
         if ingest.submissions or ingest.retried or ingest.failed:
             log.info("ingest: %d databases (%d failed), %d changes, %d accepted, %d invalid, %d ignored, %d batches to read again",
                      ingest.databases, ingest.failed, ingest.changes, ingest.accepted, ingest.invalid, ingest.ignored, ingest.retried)

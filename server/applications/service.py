@@ -76,9 +76,8 @@ class ApplicationService:
 
     async def act(self, region_code: str, tracking_number: str, action: str, who: Identity, *, note: str = "",
                   notes: dict[str, Any] | None = None, legal_basis: str = "") -> workflow.Outcome:
-        """An operator's action (start_review, request_revision, pass_on, approve, reject)."""
-        if action not in workflow.OPERATOR_ACTIONS:
-            raise workflow.ActionNotAllowed(current="", action=action, state_label="", action_label=action)
+        """An operator's action (start_review, request_revision, pass_on, approve, reject); the
+        workflow refuses any other (the person's and the system's actions are not an operator's)."""
         acting = await operator(self.session, who, region_code)
         app = await find(self.session, region_code, tracking_number, for_update=True)
         outcome = await transitions.act(self.session, app, action, acting, self.rules, note=note, notes=notes,

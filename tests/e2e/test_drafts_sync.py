@@ -186,8 +186,8 @@ def test_a_request_for_changes_reopens_the_draft_and_the_resubmission_keeps_its_
     page.get_by_role("button", name="Kirim", exact=True).click()
     tracking = re.search(TRACKING, wait_for_state(page, "received")).group(0)
 
-    answer = httpx.post(f"{base}/api/wilayah/{REGION}/permohonan/{tracking}/status",
-                        json={"state": "needs_revision", "note": "Lokasi pengambilan kurang jelas."},
+    answer = httpx.post(f"{base}/api/wilayah/{REGION}/permohonan/{tracking}/tindakan",
+                        json={"action": "request_revision", "note": "Lokasi pengambilan kurang jelas."},
                         cookies=operator_cookies(live_server), timeout=30)
     assert answer.status_code in (200, 201, 204), answer.text
 
@@ -198,4 +198,5 @@ def test_a_request_for_changes_reopens_the_draft_and_the_resubmission_keeps_its_
     expect(page.locator("#saved")).to_contain_text("Tersimpan di perangkat ini")
     page.get_by_role("button", name="Kirim ulang").click()
 
-    assert wait_for_state(page, "received") == f"Diterima · {tracking}"
+    wait_for_state(page, "resubmitted")  # the same application, at the same step
+    expect(page.locator("#tracking")).to_contain_text(tracking)

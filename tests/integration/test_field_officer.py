@@ -242,9 +242,9 @@ def test_a_citizen_enrolled_before_sees_the_application_and_its_later_changes(wo
     assert theirs["assisted_by"] == "Petugas field_officer"
     assert (theirs["service_id"], theirs["region_code"], theirs["tracking_number"]) == ("adminduk-kk", "21.71", app.tracking_number)
 
-    world.client.set_session_data(staff_session(world.sql_url, "agency_operator", "21.71"))
-    r = world.client.post(f"/api/wilayah/21.71/permohonan/{app.tracking_number}/status", json={"state": "needs_revision",
-                                                                                               "note": "Foto KK buram."})
+    world.client.set_session_data(staff_session(world.sql_url, "agency_operator", "21.71", agency_kind="disdukcapil"))
+    r = world.client.post(f"/api/wilayah/21.71/permohonan/{app.tracking_number}/tindakan", json={"action": "request_revision",
+                                                                                                 "note": "Foto KK buram."})
     assert r.status_code == 200, r.text
     work(world)
     assert status(world, userdb_name(world.officer["account"]), doc)["state"] == "needs_revision"

@@ -234,7 +234,7 @@ def test_revision_through_the_operator_api_then_resubmission_keeps_the_tracking_
     with TestClient(app=create_app(settings), session_config=session_config(settings)) as client:
         client.set_session_data(staff_session(sql_url, "agency_operator", "21.71", agency_kind="disdukcapil"))
         base = f"/api/wilayah/21.71/permohonan/{number}"
-        r = client.post(base + "/status", json={"state": "needs_revision", "note": "Foto KTP buram, mohon unggah ulang."})
+        r = client.post(base + "/tindakan", json={"action": "request_revision", "note": "Foto KTP buram, mohon unggah ulang."})
         assert r.status_code == 200, r.text
         assert (r.json()["state"], r.json()["due_date"]) == ("needs_revision", None)  # the SLA clock waits for the person
 
@@ -252,22 +252,22 @@ def test_revision_through_the_operator_api_then_resubmission_keeps_the_tracking_
             return doc, await s.status(state["db"], doc["_id"]), await s.rows(Application)
 
         doc, status, (app,) = stores(resend)
-        assert (status["state"], status["tracking_number"], status["submission_id"]) == ("received", number, doc["submission_id"])
+        assert (status["state"], status["tracking_number"], status["submission_id"]) == ("resubmitted", number, doc["submission_id"])
         assert app.values["no_hp"] == "081299990000" and app.due_date is not None
         r = client.get(base)
         assert r.status_code == 200
         assert {k: r.json()[k] for k in ("tracking_number", "state", "service_id", "submissions")} == {
-            "tracking_number": number, "state": "received", "service_id": "adminduk-kk", "submissions": 2}
+            "tracking_number": number, "state": "resubmitted", "service_id": "adminduk-kk", "submissions": 2}
 
-        r = client.post(base + "/status", json={"state": "approved", "note": "Dokumen dapat dicetak mandiri."})
+        r = client.post(base + "/tindakan", json={"action": "approve", "note": "Dokumen dapat dicetak mandiri."})
         assert r.status_code == 200 and r.json()["state"] == "approved"
-        r = client.post(base + "/status", json={"state": "in_process", "note": ""})
-        assert r.status_code == 400 and r.json()["code"] == "application.transition_refused"
-        assert stores(lambda s: s.count(ApplicationEvent)) == 4  # received, needs_revision, received, approved
+        r = client.post(base + "/tindakan", json={"action": "start_review", "note": ""})
+        assert r.status_code == 409 and r.json()["code"] == "application.action_not_allowed"
+        assert stores(lambda s: s.count(ApplicationEvent)) == 4  # received, needs_revision, resubmitted, approved
 
 
 def test_an_invalid_resend_after_revision_keeps_the_number_and_shows_the_errors(stores, sql_url):
-    from server.applications.service import ApplicationService
+    from server.applications import transitions
 
     async def go(s: Stores):
         db = await s.account()
@@ -277,7 +277,10 @@ def test_an_invalid_resend_after_revision_keeps_the_number_and_shows_the_errors(
         from sqlmodel.ext.asyncio.session import AsyncSession
 
         async with AsyncSession(s.engine, expire_on_commit=False) as session:
-            await ApplicationService(session, s.rules).decide("21.71", app.tracking_number, "needs_revision", "Lengkapi NIK.", by="system")
+            operator = transitions.Acting("operator", "0" * 32, "agency_operator", "disdukcapil")
+            await transitions.act(session, await session.get(Application, app.id), "request_revision", operator, s.rules,
+                                  note="Lengkapi NIK.")
+            await session.commit()
         (bad,) = await s.put(db, resubmitted(doc, {**KK_VALUES, "nik_pemohon": "1"}))
         await s.work()
         invalid = await s.status(db, doc["_id"])
@@ -288,7 +291,7 @@ def test_an_invalid_resend_after_revision_keeps_the_number_and_shows_the_errors(
     app, invalid, bad, received, good, after = stores(go)
     assert (invalid["state"], invalid["tracking_number"], invalid["submission_id"]) == ("invalid", app.tracking_number, bad["submission_id"])
     assert list(invalid["errors"]) == ["nik_pemohon"] and "tetap sama" in invalid["next_step"]
-    assert (received["state"], received["submission_id"], after.tracking_number) == ("received", good["submission_id"], app.tracking_number)
+    assert (received["state"], received["submission_id"], after.tracking_number) == ("resubmitted", good["submission_id"], app.tracking_number)
 
 
 def test_the_operator_api_answers_404_for_unknown_or_other_region_numbers(stores, sql_url, fresh_couch, tmp_path):
@@ -309,13 +312,13 @@ def test_the_operator_api_answers_404_for_unknown_or_other_region_numbers(stores
         client.set_session_data(staff_session(sql_url, "agency_operator", "33.02", agency_kind="disdukcapil"))
         r = client.get(f"/api/wilayah/33.02/permohonan/{number}")
         assert r.status_code == 404 and r.json()["code"] == "application.not_found"
-        r = client.post(f"/api/wilayah/33.02/permohonan/{number}/status", json={"state": "approved"})
+        r = client.post(f"/api/wilayah/33.02/permohonan/{number}/tindakan", json={"action": "approve"})
         assert r.status_code == 404
         r = client.get(f"/api/wilayah/21.71/permohonan/{number}")  # not their region: the guard refuses
         assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
         r = client.get("/api/wilayah/33.02/permohonan/MPP-3302-2026-999999")
         assert r.status_code == 404
-        r = client.post(f"/api/wilayah/33.02/permohonan/{number}/status", json={"state": "dibuang"})
+        r = client.post(f"/api/wilayah/33.02/permohonan/{number}/tindakan", json={"action": "dibuang"})
         assert r.status_code == 404  # the number is looked up first: nothing about it leaks
 
 

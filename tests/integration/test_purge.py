@@ -38,9 +38,9 @@ def test_a_finished_application_older_than_the_line_is_published_again_with_purg
         db = await s.account()
         old_approved, young_rejected, old_open = await s.put(db, draft(), draft(), draft())
         await s.work()
-        await age(s, old_approved["_id"], "approved", 40)
+        await age(s, old_approved["_id"], "completed", 40)
         await age(s, young_rejected["_id"], "rejected", 10)
-        await age(s, old_open["_id"], "in_process", 40)
+        await age(s, old_open["_id"], "in_review", 40)
         worker = Worker(s.engine, s.couch, s.rules, purge_after_days=30)
         await worker.round()
         first = {d["_id"]: await s.status(db, d["_id"]) for d in (old_approved, young_rejected, old_open)}
@@ -55,7 +55,7 @@ def test_a_finished_application_older_than_the_line_is_published_again_with_purg
 
     first, rows_after_first, again, later, rejected_later, cursor, rows_at_end = stores(go)
     approved, rejected, open_ = first.values()
-    assert approved["state"] == "approved" and approved["purge"] is True
+    assert approved["state"] == "completed" and approved["purge"] is True
     assert "purge" not in rejected and "purge" not in open_  # not enqueued: still as first published
     assert again == 0 and later == 1 and rows_at_end == rows_after_first + 1
     assert rejected_later["state"] == "rejected" and rejected_later["purge"] is True
