@@ -1,4 +1,4 @@
-"""Command line: `python -m server run|serve|worker|migrate|create-admin`.
+"""Command line: `python -m server run|serve|worker|migrate|create-admin|audit-verify`.
 
 `run` is the one-machine development launcher behind `make run`: it fills in development
 defaults, starts the embedded PouchDB Server unless COUCHDB_URL is set, migrates, loads demo
@@ -206,6 +206,32 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain; exit 1 at the first row that was changed, inserted or deleted."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from server.audit.log import verify
+    from server.db import make_engine
+
+    settings = _settings_or_exit()
+
+    async def check():
+        engine = make_engine(settings.database.url)
+        try:
+            async with AsyncSession(engine) as session:
+                return await verify(session)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(check())
+    if report.ok:
+        print(f"Audit log intact: {report.checked} entries.")
+        return 0
+    print(f"Audit log broken at entry {report.broken_at} ({report.reason}); {report.checked} entries before it are intact.",
+          file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="MPP Digital")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--batch", type=int, default=100, help="changes read (and committed) at once per database (default 100)")
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("audit-verify", help="check the audit log's hash chain (exit 1 if a row was changed or deleted)"
+                   ).set_defaults(func=cmd_audit_verify)
     admin = sub.add_parser("create-admin", help="create the first region admin or national monitor; prints an enrolment link")
     admin.add_argument("--name", required=True, help="the person's name")
     admin.add_argument("--role", choices=["region_admin", "national_monitor"], default="region_admin")

@@ -477,6 +477,9 @@ def _property_schema(f: Field) -> dict[str, Any]:
                 "size": {"type": "integer", "minimum": 1, "maximum": MAX_FILE_BYTES},
                 "mime": {"enum": list(f.allowed_mime())},
                 "field": {"const": f.id},  # optional: the device may say which field the upload was for
+                # optional: picked from the person's wallet (`wallet:<id>`) instead of uploaded again;
+                # the person owns the blob through the wallet, which is what ingest checks
+                "wallet": {"type": "string", "minLength": 1, "maxLength": 40},
             },
         )
     return schema
