@@ -26,6 +26,7 @@ from server.accounts.sessions import session_config, session_store
 from server.applications.public import StatusApi, StatusPages
 from server.applications.api import CitizenApi, OperatorApi
 from server.applications.validation import CatalogRules
+from server.backoffice.applications import ApplicationsOffice
 from server.backoffice.catalog_admin import CatalogAdmin
 from server.backoffice.exports import ExportImport
 from server.blobs.routes import BLOB_ROUTES
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ExportImport, OperatorApi, CitizenApi, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationsOffice, ExportImport, OperatorApi, CitizenApi, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
                      "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules(), "signer": make_signer(settings)}),
