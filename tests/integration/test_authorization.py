@@ -34,6 +34,9 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/backoffice/wilayah/\{code:str\}/katalog", {"region_admin"}),
     (r"^/backoffice/wilayah/\{code:str\}/impor", {"officer"}),  # files brought on a file when a phone cannot sync
     (r"^/api/wilayah/\{code:str\}/permohonan", {"agency_operator"}),
+    (r"^/backoffice/wilayah/\{code:str\}/(antrian|permohonan)", {"agency_operator"}),  # the agency's queue and applications
+    (r"^/api/permohonan/", {"citizen"}),  # withdrawing one's own application
+    (r"^/api/saya/", {"citizen"}),  # "Siapa yang mengakses data saya"
     (r"^/blobs/", {"uploader"}),  # photos and documents: citizens and field officers
     (r"^/sync/me(/|$)", {"own_database"}),  # the person's own database (citizens and field officers)
     (r"^/(api/)?lacak$", {"public"}),  # status by tracking number and birth date
@@ -60,7 +63,7 @@ ALLOWED = {
 
 PARAMS = {"code": "21.71", "service_id": "adminduk-kk", "version": "1", "credential_id": "tidak-ada", "device_id": "tidak-ada",
           "day": "2026-08-18", "rest": "_all_docs", "file_path": "index.html", "path": "openapi.json",
-          "tracking_number": "MPP-2171-2026-000001",
+          "tracking_number": "MPP-2171-2026-000001", "requirement_id": "ktp_el", "token": "tidak-ada",
           "upload_id": "0" * 32, "sha256": "0" * 64}
 
 
