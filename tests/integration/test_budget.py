@@ -83,14 +83,14 @@ def test_an_edit_and_a_delete_at_the_budget_pass_and_a_delete_frees_a_place(worl
 
 def test_an_application_past_the_purge_line_frees_its_two_places(world, small):
     first, _, _ = fill(world, 3)
-    hold(world, first, "approved")
+    hold(world, first, "completed")
 
     async def age(session, engine):
         await session.exec(update(Application).where(col(Application.draft_id) == first["_id"])  # type: ignore[call-overload]
                            .values(updated_at=utcnow() - timedelta(days=world.settings.purge_after_days + 1)))
         await session.commit()
 
-    assert bulk(world, [draft(state="draft")])[0]["code"] == "sync.budget_full"  # approved, but not yet past the line
+    assert bulk(world, [draft(state="draft")])[0]["code"] == "sync.budget_full"  # completed, but not yet past the line
     run(_with_session(world.sql_url, age))
     rows = bulk(world, [draft(state="draft"), draft(state="draft"), draft(state="draft")])
     assert ["error" in r for r in rows] == [False, False, True] and rows[2]["code"] == "sync.budget_full"
