@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from identity.models import Account
 from server.accounts.guards import current_identity
 from server.applications.service import ROLE_LABELS, ApplicationService, ApplicationSummary
 from server.applications.workflow import ACTION_LABELS
@@ -120,8 +121,6 @@ class CitizenApi(Controller):
     async def access_log(self, request: Request, db_session: NamedDependency[AsyncSession]) -> dict[str, list[AccessOut]]:
         """Citizen: who (agency, role) saw or acted on their applications, when and why."""
         who = await current_identity(request)
-        from identity.models import Account
-
         account = await db_session.get(Account, who.account_id)
         entries = await audit.for_person(db_session, who.account_id, account.nik_hash if account else None)
         ids = {e.application_id for e in entries if e.application_id}

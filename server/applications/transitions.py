@@ -103,10 +103,11 @@ async def act(session: AsyncSession, app: Application, action: str, who: Acting,
             WorkflowStep.application_id == app.id, WorkflowStep.position == outcome.closes)
             .values(state="done", closed_at=now, done_by=who.account_id).execution_options(synchronize_session=False))
     if outcome.action in ("auto_issue", "reject", "withdraw"):  # later steps will not happen
-        await session.exec(update(WorkflowStep).where(  # type: ignore[call-overload]
-            WorkflowStep.application_id == app.id, col(WorkflowStep.state) != "done",
-            *( [WorkflowStep.position != outcome.opens] if outcome.opens is not None else [] ))
-            .values(state="skipped", closed_at=now).execution_options(synchronize_session=False))
+        skipped = update(WorkflowStep).where(WorkflowStep.application_id == app.id, col(WorkflowStep.state) != "done")
+        if outcome.opens is not None:
+            skipped = skipped.where(WorkflowStep.position != outcome.opens)
+        await session.exec(skipped.values(state="skipped", closed_at=now)  # type: ignore[call-overload]
+                           .execution_options(synchronize_session=False))
     if outcome.opens is not None:
         await session.exec(update(WorkflowStep).where(  # type: ignore[call-overload]
             WorkflowStep.application_id == app.id, WorkflowStep.position == outcome.opens)
