@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -118,12 +119,23 @@ class IngestReport:
         return self.accepted + self.invalid + self.ignored
 
 
+_OURS = str(Path(__file__).resolve().parent.parent)
+
+
 def where_raised(exc: BaseException) -> str:
-    """Where an exception was raised (file:line), for logs that must not carry its message."""
+    """Where in this project an exception was raised (file:line of the deepest frame of ours, and of the
+    deepest frame if that is in a library), for logs that must not carry its message."""
+    ours = last = None
     tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
+    while tb is not None:
+        last = tb
+        if tb.tb_frame.f_code.co_filename.startswith(_OURS) and "/.venv/" not in tb.tb_frame.f_code.co_filename:
+            ours = tb
         tb = tb.tb_next
-    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+    if last is None:
+        return "?"
+    spots = [t for t in (ours, last) if t is not None]
+    return " via ".join(dict.fromkeys(f"{t.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{t.tb_lineno}" for t in spots))
 
 
 def _sqlstate(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, or_, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -306,6 +307,12 @@ class Publisher:
         the window (last line, new line] through the (state, updated_at) index. An application
         that changes again moves past the line again later and is found in a later window."""
         line = self.clock() - self.purge_after
+        try:
+            return await self._enqueue_purges(line)
+        except IntegrityError:  # another worker wrote the first cursor at the same moment: it took this window
+            return 0
+
+    async def _enqueue_purges(self, line: datetime) -> int:
         async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
             stmt = select(PurgeCursor).where(PurgeCursor.id == 1)
             if self.row_locks:

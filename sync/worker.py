@@ -102,7 +102,8 @@ class Worker:
                 if (await self.round()).busy:
                     pause = 0.0
             except (CouchUnavailable, DBAPIError, OSError) as exc:
-                log.warning("worker round failed (%s); trying again in %.0f s", type(exc).__name__, ERROR_PAUSE_SECONDS)
+                log.warning("worker round failed (%s at %s); trying again in %.0f s", type(exc).__name__, where_raised(exc),
+                            ERROR_PAUSE_SECONDS)
                 pause = ERROR_PAUSE_SECONDS
             except Exception as exc:  # noqa: BLE001 — a fault must not stop ingest for everyone; the message may hold data
                 log.error("worker round failed (%s at %s); trying again in %.0f s", type(exc).__name__, where_raised(exc),

@@ -11,6 +11,9 @@ def test_catalog_pull_then_offline_form_with_working_conditions(page, context, l
     # the 39 seeded services, plus any a test in the same session published in the region
     offered = len(httpx.get(live_server.url + "/api/regions/21.71/services", timeout=30).json())
     assert offered >= 39
+    spec = httpx.get(live_server.url + "/api/regions/21.71/services/nakes-sip-bidan", timeout=30).json()["content"]["form_fields"]
+    documents = [f for f in spec if f.get("requirement")]
+    assert len(spec) == 20 and len(documents) == 6  # 14 questions, one document field per uploaded requirement
     visit_until_controlled(page, live_server.url)
     page.goto(live_server.url + "/#/wilayah")
     page.locator("[data-region='21.71']").click()
@@ -22,7 +25,7 @@ def test_catalog_pull_then_offline_form_with_working_conditions(page, context, l
     page.goto(live_server.url + "/#/ajukan/21.71/nakes-sip-bidan")
     page.wait_for_selector("[data-field='jenis_permohonan']")
     assert page.locator("h1").inner_text() == "Surat Izin Praktik (SIP) Bidan"
-    assert page.locator("[data-field]").count() == 14
+    assert page.locator("[data-field]").count() == len(spec)
 
     skp = page.locator("[data-requirement='bukti_kecukupan_skp']")
     previous = page.locator("[data-requirement='sip_sebelumnya']")
