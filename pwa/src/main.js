@@ -26,12 +26,20 @@ function accountCard(account) {
     return h('section', { class: 'card', id: 'account' },
       h('p', {}, t('home.signed_in_as', { name: account.name })),
       h('p', {}, h('a', { class: 'button', href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))),
+      h('p', {}, inboxLink()),
       h('p', {}, h('a', { href: '#/dompet', id: 'home-wallet' }, t('wallet.title'))),
       h('p', {}, h('a', { href: '#/perangkat' }, t('home.my_devices'))));
   }
   return h('section', { class: 'card', id: 'account' },
     h('p', {}, t('home.sign_in_why')),
     h('p', {}, h('a', { class: 'button', href: '#/masuk' }, t('signin.title')), ' ', h('a', { href: '#/daftar' }, t('enroll.title'))));
+}
+
+// "Kotak masuk"; its unread count needs PouchDB, so it comes after the first paint
+function inboxLink() {
+  const link = h('a', { href: '#/kotak-masuk', id: 'home-inbox' }, t('inbox.title'));
+  if (lastAccountId()) import('./ui/inbox.js').then((m) => m.showUnread(link)).catch((err) => console.error(err));
+  return link;
 }
 
 // The sync card comes with PouchDB, so it loads after the home screen has painted.
@@ -57,6 +65,7 @@ function renderHome() {
     h('p', { class: 'muted' }, t('app.tagline')),
     accountCard(account),
     !account && lastAccountId() ? h('p', {}, h('a', { href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))) : null,
+    !account && lastAccountId() ? h('p', {}, inboxLink()) : null,
     syncSlot,
     h('section', { class: 'card', id: 'offline-ready' }, h('p', {}, t('home.offline_ready'))),
     h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
@@ -81,6 +90,8 @@ async function route() {
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
     else if (screen === 'draf' && args[0]) await (await import('./ui/drafts.js')).renderDraft(app, args[0]);
+    else if (screen === 'kotak-masuk') await (await import('./ui/inbox.js')).renderInbox(app);
+    else if (screen === 'nomor' && args[0]) await (await import('./ui/inbox.js')).renderNomor(app, decodeURIComponent(args.join('/')));
     else if (screen === 'dompet') await (await import('./ui/wallet.js')).renderWallet(app);
     else if (screen === 'ekspor') await (await import('./ui/exporter.js')).renderExport(app);
     else if (screen === 'petugas') await (await import('./ui/officer.js')).renderOfficer(app, args);

@@ -141,6 +141,8 @@ export async function renderDevices(app, navigate) {
   const access = h('div', { id: 'access-slot' });
   import('./access.js').then((m) => access.replaceChildren(m.accessSection())).catch(console.error);
   const wallet = h('p', {}, h('a', { href: '#/dompet', id: 'wallet-link' }, t('wallet.title')));
+  const push = h('div', { id: 'push-slot' });
+  import('./notify.js').then((m) => push.replaceChildren(m.pushSection())).catch(console.error);
   if (!navigator.onLine) {
     app.replaceChildren(h('h1', {}, t('devices.title')), h('p', { class: 'card' }, t('devices.offline')), wallet, access);
     return;
@@ -170,11 +172,14 @@ export async function renderDevices(app, navigate) {
           showRecoveryCodes(app, result.recovery_codes, () => renderDevices(app, navigate));
         } catch (err) { message(status, err); }
       } }, t('recovery.new'))),
+    push,
     wallet,
     access,
     status,
     h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'signout', onclick: async () => {
       try { await api('/api/identity/logout', { method: 'POST' }); } catch (err) { /* signed out locally anyway */ }
+      // the server drops this device's push subscription at sign-out; the browser drops its own
+      import('../data/push.js').then((m) => m.unsubscribeLocally()).catch(console.error);
       forgetDevice();
       navigate('#/');
     } }, t('signout.button'))),

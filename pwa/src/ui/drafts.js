@@ -204,6 +204,17 @@ function requirementNotes(view, content) {
     h('ul', {}, view.notes.requirements.map((n) => h('li', { 'data-note': `req:${n.id}` }, `${names.get(n.id) || n.id}: ${n.text}`))));
 }
 
+// After a person's own submission the draft page may carry the notifications card (ui/notify.js);
+// it lives here, not in the page, so the redraws that follow the server's answer keep it.
+let pushOffer = null; // {draftId, card}
+
+async function preparePushOffer(draftId) {
+  if (pushOffer?.draftId === draftId) return;
+  const { pushOfferCard } = await import('./notify.js');
+  const card = pushOfferCard();
+  pushOffer = card ? { draftId, card } : null;
+}
+
 // Coalesces answers typed while a write is under way into the next write; none is dropped.
 function saver(id, { create, onSaved, onFailed }) {
   let patch = {};
@@ -305,6 +316,7 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
       startUploads();
       // a field officer goes on to the receipt, which shows the numbers for the paper slip once synced
       if (assisted) { location.hash = `#/petugas/tanda-terima/${draftUuid(id)}`; return; }
+      await preparePushOffer(id).catch(console.error);
       await rerender();
     } catch (err) {
       console.error(err);
@@ -328,6 +340,7 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     h('p', { class: 'muted' }, summaryLine(serviceDoc)),
     applicantSlot,
     isNew ? null : statusCard(entry),
+    pushOffer?.draftId === id ? pushOffer.card : null,
     view.output ? outputCard(view.output) : null,
     conflictSlot,
     h('form', { class: 'card', id: 'draft-form', novalidate: true, onsubmit: onSubmit },
