@@ -37,6 +37,7 @@ from server.health import healthz
 from server.observability import configure_logging, request_logging_middleware
 from server.outputs.routes import OUTPUT_ROUTES
 from server.outputs.signing import make_signer
+from server.push.routes import PushApi
 from server.settings import Settings
 from server.syncgw.routes import catalog_proxy, me_proxy, sync_elsewhere, sync_root
 from sync.blobstore import FileBlobStore
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationsOffice, ExportImport, OperatorApi, CitizenApi, StatusPages, StatusApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
+        route_handlers=[healthz, IdentityApi, StaffPages, CatalogApi, CatalogPages, CatalogAdmin, ApplicationsOffice, ExportImport, OperatorApi, CitizenApi, StatusPages, StatusApi, PushApi, sync_root, catalog_proxy, me_proxy, sync_elsewhere, *BLOB_ROUTES, *OUTPUT_ROUTES, *_pwa_routers(settings.pwa_dir)],
         state=State({"settings": settings, "engine": engine, "couch": couch, "userdbs": UserDbs(couch), "pii": PiiCipher(settings.pii_key),
                      "registry": LocalRegistry(engine), "passkeys": passkey_config,
                      "recent_identities": RecentIdentities(), "blobs": FileBlobStore(settings.blob_dir), "rules": CatalogRules(), "signer": make_signer(settings)}),

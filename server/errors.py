@@ -102,6 +102,7 @@ from sync.errors import (
 from sync.exports import ExportAccountUnknown, ExportPassphraseWrong, ExportTooLarge, ExportUnreadable
 from server.applications.workflow import ActionNotAllowed, NoteRequired, NotYourStep, ReasonRequired
 from sync.tracking import ApplicationNotFound, TransitionRefused
+from server.push.routes import SubscriptionInvalid
 
 log = logging.getLogger("mpp.errors")
 
@@ -200,6 +201,7 @@ ERROR_TABLE: dict[type[BaseException], ErrorSpec] = {
     ExportPassphraseWrong: ErrorSpec(400, "export.passphrase_wrong"),
     ExportAccountUnknown: ErrorSpec(422, "export.account_unknown"),
     ExportTooLarge: ErrorSpec(413, "export.too_large"),
+    SubscriptionInvalid: ErrorSpec(400, "push.subscription_invalid"),
 }
 
 _GENERIC_BY_STATUS = {

@@ -4,6 +4,7 @@ from identity.models import Account, AssuranceEvent, Credential, Device, OneTime
 from identity.registry_models import Resident
 from server.catalog.models import Agency, Region, RegionDay, RegionService, Service, ServiceVersion
 from server.audit.models import AuditEntry, AuditHead
+from server.push.models import PushCursor, PushMessage, PushSubscription
 from sync.models import (
     Application, ApplicationEvent, Blob, BlobOwner, IngestCursor, IssuedDocument, Outbox, PurgeCursor, RequirementCheck, Submission,
     TrackingSequence, Upload, WalletDocument, WorkflowStep,
@@ -12,6 +13,6 @@ from sync.models import (
 __all__ = [
     "Account", "Agency", "Application", "ApplicationEvent", "AuditEntry", "AuditHead", "Blob", "BlobOwner", "IssuedDocument", "PurgeCursor",
     "RequirementCheck", "Upload", "WalletDocument", "AssuranceEvent", "Credential", "Device", "IngestCursor", "OneTimeCode",
-    "Outbox", "Region", "RegionDay", "RegionService", "Resident", "RoleGrant", "Service", "ServiceVersion", "Submission", "Throttle",
+    "Outbox", "PushCursor", "PushMessage", "PushSubscription", "Region", "RegionDay", "RegionService", "Resident", "RoleGrant", "Service", "ServiceVersion", "Submission", "Throttle",
     "TrackingSequence", "WorkflowStep",
 ]

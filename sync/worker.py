@@ -29,7 +29,7 @@ from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.files import settle_all
 from sync.ingest import Ingestor, IngestReport, Rules, where_raised
-from sync.publisher import PURGE_AFTER_DAYS, Publisher, PublishReport
+from sync.publisher import PURGE_AFTER_DAYS, OnPublished, Publisher, PublishReport
 
 log = logging.getLogger("mpp.worker")
 
@@ -56,11 +56,13 @@ class Worker:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, rules: Rules, *, poll_seconds: float = POLL_SECONDS,
                  sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None,
                  purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS, blobs: BlobStore | None = None,
-                 jobs: Sequence[Callable[[], Awaitable[int]]] = (), verify_url: Callable[[str], str] | None = None):
+                 jobs: Sequence[Callable[[], Awaitable[int]]] = (), verify_url: Callable[[str], str] | None = None,
+                 on_published: OnPublished | None = None, alongside: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = ()):
         self.blobs = blobs  # with it, abandoned uploads are removed at the hourly step
         self.jobs = tuple(jobs)  # the server's own jobs each round (issuance); each returns how much it did
+        self.alongside = tuple(alongside)  # loops of their own (push dispatch), run until the worker stops
         self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
-        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days, verify_url=verify_url)
+        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days, verify_url=verify_url, on_published=on_published)
         self.purge_seconds = purge_seconds
         self._next_purge = 0.0
         self.poll_seconds = poll_seconds
@@ -96,6 +98,15 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker started (poll %.1f s, sweep every %.0f s)", self.poll_seconds, self.sweep_seconds)
+        others = [asyncio.create_task(loop(stop)) for loop in self.alongside]
+        try:
+            await self._rounds(stop)
+        finally:
+            stop.set()
+            await asyncio.gather(*others, return_exceptions=True)
+        log.info("worker stopped")
+
+    async def _rounds(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             pause = self.poll_seconds
             try:
@@ -114,7 +125,6 @@ class Worker:
                     await asyncio.wait_for(stop.wait(), pause)
                 except TimeoutError:
                     pass
-        log.info("worker stopped")
 
     async def run_until_signalled(self) -> None:
         """`run` until SIGTERM or SIGINT; the batch in progress is finished first."""

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import AccountService, Identity
 from server.accounts.routes import provide_accounts, provide_identity
 from server.catalog.models import Agency, Region
+from server.push.routes import forget_device
 
 ROLE_LABELS = {"field_officer": "Petugas lapangan", "agency_operator": "Operator instansi", "region_admin": "Admin MPP daerah",
                "national_monitor": "Pemantau nasional"}
@@ -47,5 +48,7 @@ class StaffPages(Controller):
     async def signout(self, request: Request, who: NamedDependency[Identity], accounts: NamedDependency[AccountService]) -> Redirect:
         """Signed in: end this session and go back to the sign-in page."""
         await accounts.sign_out(who)
+        await forget_device(accounts.session, who.device_id)
+        await accounts.session.commit()
         request.clear_session()
         return Redirect("/backoffice/masuk")

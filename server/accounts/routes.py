@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import AccountService, Identity
 from identity.models import Account, Device
 from server.accounts.guards import current_identity
+from server.push.routes import forget_device
 from sync.budget import doc_budget
 from sync.errors import CouchUnavailable
 
@@ -164,6 +165,8 @@ class IdentityApi(Controller):
     async def logout(self, request: Request, who: NamedDependency[Identity], accounts: NamedDependency[AccountService]) -> dict:
         """Signed in: end this device's session (drafts on the device are kept)."""
         await accounts.sign_out(who)
+        await forget_device(accounts.session, who.device_id)
+        await accounts.session.commit()
         request.app.state.recent_identities.forget(who.account_id)
         request.clear_session()
         return {"signed_in": False}
@@ -179,6 +182,8 @@ class IdentityApi(Controller):
                             accounts: NamedDependency[AccountService]) -> dict:
         """Signed in, recently re-authenticated: sign one of the person's devices out."""
         await accounts.revoke_device(who, device_id)
+        await forget_device(accounts.session, device_id)
+        await accounts.session.commit()
         request.app.state.recent_identities.forget(who.account_id)
         return {"revoked": device_id}
 

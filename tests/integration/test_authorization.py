@@ -37,6 +37,8 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/backoffice/wilayah/\{code:str\}/(antrian|permohonan)", {"agency_operator"}),  # the agency's queue and applications
     (r"^/api/permohonan/", {"citizen"}),  # withdrawing one's own application
     (r"^/api/saya/", {"citizen"}),  # "Siapa yang mengakses data saya"
+    (r"^/api/push/key$", {"public"}),  # the server's VAPID public key
+    (r"^/api/push/subscriptions$", {"signed_in"}),  # this device's notifications
     (r"^/blobs/", {"uploader"}),  # photos and documents: citizens and field officers
     (r"^/sync/me(/|$)", {"own_database"}),  # the person's own database (citizens and field officers)
     (r"^/(api/)?lacak$", {"public"}),  # status by tracking number and birth date

@@ -158,7 +158,7 @@ def test_a_fault_in_one_round_does_not_stop_the_worker_nor_reach_the_log_with_it
             return PublishReport()
 
     w = worker_module.Worker.__new__(worker_module.Worker)
-    w.ingestor, w.publisher, w.poll_seconds, w.sweep_seconds, w._next_sweep = FlakyIngestor(), IdlePublisher(), 0.01, 60.0, 0.0
+    w.ingestor, w.publisher, w.poll_seconds, w.sweep_seconds, w._next_sweep, w.alongside = FlakyIngestor(), IdlePublisher(), 0.01, 60.0, 0.0, ()
     with caplog.at_level("INFO", logger="mpp.worker"):
         asyncio.run(asyncio.wait_for(w.run(stop), 5))
     assert len(rounds) == 3  # went on after the fault, ended when told to
