@@ -65,10 +65,11 @@ function walk(dir) {
 
 // Chunks only some people need are not precached at install, so a first visit stays small:
 // the upload client (used only online), photo compression, the field officer's screens, the
-// export and the English catalog (fetched when chosen). A signed-in device fetches them once in the background (src/warm.js) and the service
+// export, the inbox and notification screens (only for someone signed in) and the English
+// catalog (fetched when chosen). A signed-in device fetches them once in the background (src/warm.js) and the service
 // worker keeps every /assets/ file it serves (hashed names never change), so they work offline.
 const DEFERRED_INPUTS = ['node_modules/tus-js-client/', 'node_modules/browser-image-compression/', 'pwa/src/ui/officer.js',
-  'pwa/src/ui/exporter.js', 'pwa/src/locales/en.json'];
+  'pwa/src/ui/exporter.js', 'pwa/src/locales/en.json', 'pwa/src/ui/inbox.js', 'pwa/src/ui/notify.js', 'pwa/src/data/push.js'];
 const deferred = Object.entries(app.metafile.outputs)
   .filter(([, out]) => Object.keys(out.inputs).some((input) => DEFERRED_INPUTS.some((d) => input.startsWith(d))))
   .map(([path]) => '/assets/' + relative(join(dist, 'assets'), path));

@@ -129,13 +129,14 @@ function startSync(force) {
 }
 
 // What pwa/build.mjs leaves out of the install-time precache is fetched once a person uses the
-// app on this device, while online and idle, so photos, export and (for officers) the officer
-// screens work offline later; the service worker keeps them.
+// app on this device, while online and idle, so photos, export, the inbox and (for officers) the
+// officer screens work offline later; the service worker keeps them.
 function warmDeferred() {
   if (!navigator.onLine) return;
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 2000));
   idle(() => {
-    const parts = [import('./data/compress.js').then((m) => m.warm()), import('./ui/exporter.js')];
+    const parts = [import('./data/compress.js').then((m) => m.warm()), import('./ui/exporter.js'), import('./ui/inbox.js'),
+      import('./ui/notify.js')];
     if (rememberedAccount()?.roles?.includes('field_officer')) parts.push(import('./ui/officer.js'));
     Promise.all(parts).catch(() => {}); // offline again or a new version: the next start tries again
   });

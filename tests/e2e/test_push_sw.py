@@ -208,3 +208,49 @@ def test_the_inbox_lists_every_change_of_state_and_remembers_what_was_read(page,
     }""", ACCOUNT)
     page.goto(live_server.url + "/#/")
     expect(page.locator("#home-inbox")).to_have_text("Kotak masuk (1)")
+
+
+@pytest.fixture(scope="module")
+def citizen(live_server):
+    from tests.e2e.test_drafts_sync import REGION, residents_of
+
+    found = residents_of(live_server, REGION, 6)
+    assert len(found) == 6, "the demo register should hold families in 21.71"
+    return found[5]  # past the ones test_drafts_sync and test_photos enrol
+
+
+def test_notifications_are_offered_after_the_first_submission_and_failures_are_shown(browser, live_server, citizen):
+    """Headless Chromium has no push service: subscribing fails at once, and the person reads why."""
+    from tests.e2e.test_drafts_sync import REGION, SERVICE, enrol, fill_ktp_form, pull_catalog
+    from tests.e2e.test_identity import add_authenticator
+
+    context = browser.new_context(locale="id-ID")
+    try:
+        page = context.new_page()
+        add_authenticator(context, page)
+        base = live_server.url
+        visit_until_controlled(page, base)
+        enrol(page, base, citizen)
+        pull_catalog(page, base)
+        page.goto(f"{base}/#/ajukan/{REGION}/{SERVICE}")
+        expect(page.locator("#push-offer")).to_have_count(0)  # never before a submission
+        fill_ktp_form(page, citizen)
+        page.get_by_role("button", name="Kirim", exact=True).click()
+        offer = page.locator("#push-offer")
+        expect(offer).to_contain_text("Izinkan notifikasi agar Anda tahu saat permohonan Anda berubah status")
+
+        context.grant_permissions(["notifications"], origin=base)
+        offer.get_by_role("button", name="Aktifkan notifikasi").click()
+        expect(page.locator("#push-offer-msg")).to_contain_text("Notifikasi belum dapat diaktifkan")
+        offer.get_by_role("button", name="Nanti saja").click()
+        expect(offer).to_be_hidden()
+        assert page.evaluate("localStorage.getItem('push-declined')") == "1"
+
+        # the devices screen: this device's state from the server, and the switch
+        page.goto(f"{base}/#/perangkat")
+        expect(page.locator("#push-state")).to_have_text("Nonaktif")
+        page.locator("#push-toggle").click()
+        expect(page.locator("#push-msg")).to_contain_text("Notifikasi belum dapat diaktifkan")
+        expect(page.locator("#push-state")).to_have_text("Nonaktif")
+    finally:
+        context.close()
