@@ -117,10 +117,12 @@ class ApplicationEvent(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A status doc to write into a person's database; written in the same transaction as the change."""
+    """A change to an application, written in the same transaction as the change: the publisher writes
+    its status doc into the person's database (`done_at`), the server's push makes its messages (`pushed_at`)."""
 
-    # the publisher asks only for pending rows, oldest first
-    __table_args__ = (Index("ix_outbox_pending", "id", sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),)
+    # the publisher asks only for pending rows, oldest first; push asks only for rows it has not seen
+    __table_args__ = (Index("ix_outbox_pending", "id", sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+                      Index("ix_outbox_unpushed", "id", sqlite_where=text("pushed_at IS NULL"), postgresql_where=text("pushed_at IS NULL")))
 
     id: int | None = Field(default=None, primary_key=True)
     db_name: str = Field(max_length=80)
@@ -130,6 +132,8 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = None  # after a failed write: not before then
     last_error: str | None = Field(default=None, max_length=200)
+    # the same change, read a second time by the server's push messages (independently of the status doc's write)
+    pushed_at: datetime | None = None
 
 
 class IngestCursor(SQLModel, table=True):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -203,9 +203,6 @@ async def _display_names(session: AsyncSession, account_ids: set[str]) -> dict[s
     return {account_id: name for account_id, name in rows}
 
 
-# (session, [(database, draft id)], now): what else happens when status docs are in place
-OnPublished = Callable[[AsyncSession, list[tuple[str, str]], datetime], Awaitable[int]]
-
 AGENCY_NAMES = text("SELECT region_code, kind, name FROM agency WHERE region_code IN :regions").bindparams(
     bindparam("regions", expanding=True))
 
@@ -229,12 +226,8 @@ class PublishReport:
 
 class Publisher:
     def __init__(self, engine: AsyncEngine, couch: CouchClient, *, batch_size: int = BATCH_SIZE,
-                 purge_after_days: int = PURGE_AFTER_DAYS, verify_url: Callable[[str], str] | None = None,
-                 on_published: OnPublished | None = None):
+                 purge_after_days: int = PURGE_AFTER_DAYS, verify_url: Callable[[str], str] | None = None):
         self.verify_url = verify_url  # an issued document's token id -> its public verification address
-        # called in the transaction that marks the outbox rows done, with the (database, draft) pairs
-        # whose status docs are now in place: the server's push messages are made there
-        self.on_published = on_published
         self.engine = engine
         self.couch = couch
         self.batch_size = batch_size
@@ -277,7 +270,6 @@ class Publisher:
                 for doc in wallet:
                     by_db[db_name][doc["_id"]] = doc
             failed: dict[tuple[str, str], str] = {}  # (database, draft id) -> reason
-            published: list[tuple[str, str]] = []
             for db_name, wanted in by_db.items():
                 if any("assisted_by" in doc for doc in wanted.values()):
                     await self._ensure_applicant_db(db_name)
@@ -292,10 +284,7 @@ class Publisher:
                         failed[(db_name, doc["draft_id"])] = errors.get(doc_id) or wallet_error or ""
                     else:
                         done.extend(r.id for r in groups[(db_name, doc["draft_id"])])
-                        published.append((db_name, doc["draft_id"]))
             report.rows, report.done = len(rows), len(done)
-            if published and self.on_published is not None:
-                await self.on_published(session, published, now)
             report.failed = len(failed)
             if done:
                 await session.exec(update(Outbox).where(col(Outbox.id).in_(done)).values(done_at=now)  # type: ignore[call-overload]

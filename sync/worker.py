@@ -29,7 +29,7 @@ from sync.couch import CouchClient
 from sync.errors import CouchUnavailable
 from sync.files import settle_all
 from sync.ingest import Ingestor, IngestReport, Rules, where_raised
-from sync.publisher import PURGE_AFTER_DAYS, OnPublished, Publisher, PublishReport
+from sync.publisher import PURGE_AFTER_DAYS, Publisher, PublishReport
 
 log = logging.getLogger("mpp.worker")
 
@@ -57,12 +57,12 @@ class Worker:
                  sweep_seconds: float = SWEEP_SECONDS, batch_size: int = 100, applicants: ApplicantCheck | None = None,
                  purge_after_days: int = PURGE_AFTER_DAYS, purge_seconds: float = PURGE_SECONDS, blobs: BlobStore | None = None,
                  jobs: Sequence[Callable[[], Awaitable[int]]] = (), verify_url: Callable[[str], str] | None = None,
-                 on_published: OnPublished | None = None, alongside: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = ()):
+                 alongside: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = ()):
         self.blobs = blobs  # with it, abandoned uploads are removed at the hourly step
         self.jobs = tuple(jobs)  # the server's own jobs each round (issuance); each returns how much it did
         self.alongside = tuple(alongside)  # loops of their own (push dispatch), run until the worker stops
         self.ingestor = Ingestor(engine, couch, rules, batch_size=batch_size, applicants=applicants)
-        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days, verify_url=verify_url, on_published=on_published)
+        self.publisher = Publisher(engine, couch, purge_after_days=purge_after_days, verify_url=verify_url)
         self.purge_seconds = purge_seconds
         self._next_purge = 0.0
         self.poll_seconds = poll_seconds

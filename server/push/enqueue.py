@@ -1,8 +1,10 @@
-"""Push messages for new status changes, made in the publisher's transaction.
+"""Push messages for new status changes, read from the outbox.
 
-The publisher calls `enqueue` with the (database, draft) pairs whose status docs it has just
-written, in the same transaction that marks their outbox rows done: a status change yields its
-status doc and its push messages together, or neither (and the outbox row is tried again)."""
+Every change to an application writes an outbox row in its own transaction. The publisher reads
+it to write the status doc (`done_at`); `enqueue_from_outbox` reads the same row to make the push
+messages (`pushed_at`), in one transaction with marking it — so every change yields its messages
+exactly once, without waiting for the person's database to be written (a phone that opens the
+app from the notification syncs and gets the status doc then)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,41 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from identity.models import Device
+from identity.models import Device, utcnow
 from server.push.messages import NOTIFIED_STATES, TTL_SECONDS
 from server.push.models import PushCursor, PushMessage, PushSubscription
 from sync.ingest import account_of
-from sync.models import Application, ApplicationEvent
+from sync.models import Application, ApplicationEvent, Outbox
+
+BATCH_SIZE = 500
+
+
+async def enqueue_from_outbox(engine: AsyncEngine, batch_size: int = BATCH_SIZE) -> tuple[int, int]:
+    """Read one batch of outbox rows not seen yet; (rows read, messages made).
+
+    Two workers reading the same rows at once: the second one's messages collide with the first
+    one's (unique per subscription and event) and its transaction is rolled back — nothing twice."""
+    now = utcnow()
+    stmt = select(Outbox).where(col(Outbox.pushed_at).is_(None)).order_by(col(Outbox.id)).limit(batch_size)
+    if engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            rows = list(await session.exec(stmt))
+            if not rows:
+                return 0, 0
+            made = await enqueue(session, [(r.db_name, r.draft_id) for r in rows], now)
+            await session.exec(update(Outbox).where(col(Outbox.id).in_([r.id for r in rows])).values(pushed_at=now)  # type: ignore[call-overload]
+                               .execution_options(synchronize_session=False))
+    except IntegrityError:
+        return 0, 0  # another worker made these messages a moment ago
+    return len(rows), made
 
 
 def is_persons_database(application: Application, account_id: str) -> bool:
@@ -28,7 +57,8 @@ def is_persons_database(application: Application, account_id: str) -> bool:
 
 
 async def enqueue(session: AsyncSession, published: Sequence[tuple[str, str]], now: datetime) -> int:
-    """Messages for the changes the person was not told about yet; returns how many were made.
+    """Messages for the changes the person was not told about yet, for the (database, draft)
+    pairs of outbox rows; returns how many were made.
 
     Only the newest change of an application since the last call is sent (a notification per
     application replaces the one before it; the inbox lists them all). Changes older than the

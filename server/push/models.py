@@ -29,7 +29,8 @@ class PushMessage(SQLModel, table=True):
 
     The payload is not stored: it is made at send time from the application's tracking number
     and `state`. `outcome`: pending, delivered, gone (the push service forgot the subscription),
-    failed (refused, or still failing after the last retry)."""
+    superseded (a newer change of the application went to the device first), failed (refused,
+    or still failing after the last retry)."""
 
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id"),

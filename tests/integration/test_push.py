@@ -22,13 +22,11 @@ from server.app import create_app
 from server.applications import transitions
 from server.devenv import generate_vapid_keys
 from server.push.dispatch import Dispatcher
-from server.push.enqueue import enqueue
+from server.push.enqueue import enqueue_from_outbox
 from server.push.messages import TEXTS, TTL_SECONDS
 from server.push.models import PushMessage, PushSubscription
 from server.settings import PushSettings
-from sync.ingest import Ingestor
 from sync.models import Application
-from sync.publisher import Publisher
 from tests.conftest import make_settings
 from tests.factories import citizen_session, seed_regions
 from tests.support.drafts import Stores, draft, with_stores
@@ -81,11 +79,10 @@ async def submit(s: Stores, db: str) -> Application:
 
 
 async def publish(s: Stores) -> None:
-    """Ingest, then publish status docs with push messages, as the worker does."""
-    ingestor = Ingestor(s.engine, s.couch, s.rules)
-    while (await ingestor.run_once()).databases:
+    """Ingest, publish the status docs and make the push messages, as the worker does."""
+    await s.work()
+    while (await enqueue_from_outbox(s.engine))[0]:
         pass
-    await s.work_with(Publisher(s.engine, s.couch, on_published=enqueue))
 
 
 async def ask_revision(s: Stores, app_id: int) -> None:
@@ -106,9 +103,10 @@ def test_a_status_change_reaches_the_device_encrypted_signed_and_without_persona
 
     async def go(s: Stores):
         db, phone = await subscribed(s, service)
-        app = await submit(s, db)
-        await ask_revision(s, app.id)
         dispatcher = Dispatcher(s.engine, VAPID)
+        app = await submit(s, db)
+        await drain(dispatcher)
+        await ask_revision(s, app.id)
         await drain(dispatcher)
         await dispatcher.aclose()
         return app, phone, await s.rows(PushMessage)
@@ -194,6 +192,21 @@ def test_a_change_made_while_the_push_service_is_down_is_delivered_when_it_is_ba
     (got,) = service.delivered_to(phone.endpoint)
     assert phone.decrypt(got)["n"] == app.tracking_number
     assert (message.outcome, message.attempts) == ("delivered", 2)
+
+
+def test_of_two_changes_waiting_together_only_the_newer_is_sent(stores, service):
+    async def go(s: Stores):
+        db, phone = await subscribed(s, service)
+        app = await submit(s, db)
+        await ask_revision(s, app.id)  # the dispatcher was not running: both wait
+        dispatcher = Dispatcher(s.engine, VAPID)
+        await drain(dispatcher)
+        await dispatcher.aclose()
+        return phone, await s.rows(PushMessage)
+
+    phone, messages = stores(go)
+    assert [phone.decrypt(r)["s"] for r in service.received] == ["needs_revision"]
+    assert sorted((m.state, m.outcome) for m in messages) == [("needs_revision", "delivered"), ("received", "superseded")]
 
 
 def test_changes_from_before_the_subscription_are_not_pushed(stores, service):
