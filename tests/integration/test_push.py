@@ -270,6 +270,26 @@ def test_a_signed_in_device_subscribes_replaces_and_turns_notifications_off(web,
     assert rows_of(client, PushSubscription) == [], "signing out ends the device's notifications"
 
 
+def test_revoking_a_device_ends_its_notifications(web, sql_url):
+    client, settings = web
+    session = citizen_session(sql_url, settings.pii_key)
+    client.set_session_data(session)
+    lost = Subscriber("https://push.example.net/send/lost-phone")
+
+    async def second_device():  # the person's other phone, subscribed, now lost
+        async with AsyncSession(client.app.state.engine) as db:
+            db.add(Device(id="9" * 32, account_id=session["account"], name="Chrome di Android"))
+            sub = lost.subscription()
+            db.add(PushSubscription(account_id=session["account"], device_id="9" * 32, endpoint=sub["endpoint"], endpoint_key="9" * 64,
+                                    p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"]))
+            await db.commit()
+
+    client.blocking_portal.call(second_device)
+    assert client.post("/api/push/subscriptions", json=Subscriber("https://push.example.net/send/this").subscription()).status_code == 201
+    assert client.delete(f"/api/identity/devices/{'9' * 32}").status_code == 200
+    assert [row.endpoint for row in rows_of(client, PushSubscription)] == ["https://push.example.net/send/this"]
+
+
 def test_production_accepts_only_https_endpoints_on_public_hosts():
     from server.push.routes import SubscriptionIn, KeysIn, SubscriptionInvalid, check_subscription
 
