@@ -29,17 +29,10 @@ from server.settings import PushSettings
 from sync.models import Application
 from tests.conftest import make_settings
 from tests.factories import citizen_session, seed_regions
+from tests.integration.test_issuance import DPMPTSP, SIP, SIP_VALUES
 from tests.support.drafts import Stores, draft, with_stores
 from tests.support.pushstub import PushService, Subscriber, vapid_claims
 
-SIP = "nakes-sip-dokter-gigi"
-SIP_VALUES = {
-    "nik": "3302015505900001", "nama_lengkap": "drg. Sari Wulandari", "nomor_str": "STR-1234567890", "jenis_permohonan": "baru",
-    "urutan_sip": "1", "jenis_tempat_praktik": "fasyankes", "nama_tempat_praktik": "Klinik Sehat Batam",
-    "alamat_tempat_praktik": "Jl. Engku Putri No. 1, Batam Centre", "wilayah_tempat_praktik": "21.71.01",
-    "jadwal_praktik": "Senin-Jumat 08.00-14.00", "no_hp": "081234567890",
-}
-DPMPTSP = transitions.Acting("operator", "a" * 32, "agency_operator", "dpmptsp", "DPMPTSP Kota Batam", "Operator DPMPTSP")
 PRIVATE, PUBLIC = generate_vapid_keys()
 VAPID = PushSettings(vapid_private_key=PRIVATE, vapid_public_key=PUBLIC, subject="mailto:admin@mpp.example.go.id")
 
