@@ -113,12 +113,16 @@ def test_thirty_flaky_syncs_lose_nothing_and_duplicate_nothing(stack):
 
     # the status of every draft reaches the phone, through the same bad network
     statuses: list[dict] = []
+    pulls: list[dict] = []
     deadline = time.monotonic() + 120
     while len(statuses) < expected and time.monotonic() < deadline:
-        with FaultProxy("127.0.0.1", server.port, seed=1000 + len(statuses), cut_probability=0.5, max_budget=2_500) as proxy:
-            statuses = device({**phone, "remote": proxy.url + "/sync/me", "pull": True})["statuses"]
+        with FaultProxy("127.0.0.1", server.port, seed=1000 + len(pulls), cut_probability=0.5, max_budget=2_500) as proxy:
+            out = device({**phone, "remote": proxy.url + "/sync/me", "pull": True})
+            pulls.append({"pull": out["pull"], "cuts": proxy.stats.cuts, "connections": proxy.stats.connections,
+                          "statuses": len(out["statuses"]), "errors": out["errors"][-3:]})
+            statuses = out["statuses"]
         time.sleep(0.5)
-    assert len(statuses) == expected
+    assert len(statuses) == expected, (len(statuses), pulls[-3:])
     assert {s["id"].removeprefix("status:") for s in statuses} == {d.removeprefix("draft:") for d in made}
     assert {s["state"] for s in statuses} == {"received"}
     assert len({s["tracking_number"] for s in statuses}) == expected
