@@ -44,7 +44,7 @@ class SubscriptionIn:
 
     endpoint: str = ""
     keys: KeysIn = field(default_factory=KeysIn)
-    expirationTime: int | None = None  # noqa: N815 — the browser's name
+    expirationTime: float | None = None  # noqa: N815 — the browser's name (a DOMHighResTimeStamp)
 
 
 def _b64url(value: str) -> bytes:
