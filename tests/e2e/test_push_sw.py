@@ -212,11 +212,13 @@ def test_the_inbox_lists_every_change_of_state_and_remembers_what_was_read(page,
 
 @pytest.fixture(scope="module")
 def citizen(live_server):
-    from tests.e2e.test_drafts_sync import REGION, residents_of
+    from tests.e2e.test_assisted import residents_from
+    from tests.e2e.test_drafts_sync import REGION
 
-    found = residents_of(live_server, REGION, 6)
-    assert len(found) == 6, "the demo register should hold families in 21.71"
-    return found[5]  # past the ones test_drafts_sync and test_photos enrol
+    # past the ones other e2e tests enrol (drafts_sync and photos 1–4, assisted 6–8, sip_flow 12, push_flow 14)
+    found = residents_from(live_server, REGION, 16, 1)
+    assert len(found) == 1, "the demo register should hold families in 21.71"
+    return found[0]
 
 
 def test_notifications_are_offered_after_the_first_submission_and_failures_are_shown(browser, live_server, citizen):
