@@ -46,6 +46,7 @@ class Sent:
     retry_after: float | None = None
     error: str = ""
     superseded: bool = False  # a newer change of the same application went to the same phone instead
+    final: bool = False  # could not be sent at all (not the push service's answer): no retry
 
 
 @dataclass
@@ -173,9 +174,13 @@ class Dispatcher:
             return Sent(message["id"], response.status)
         except WebPushException as exc:
             status = exc.status_code
+            if status is None:  # refused before sending (keys it cannot use): trying again would not help
+                return Sent(message["id"], None, error="not sent", final=True)
             return Sent(message["id"], status, retry_after=_retry_after(exc.retry_after), error=f"HTTP {status}")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return Sent(message["id"], None, error=type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 — e.g. keys the encryption refuses: this message fails, the batch goes on
+            return Sent(message["id"], None, error=type(exc).__name__, final=True)
 
     async def _record(self, claimed: list[dict[str, Any]], results: list[Sent], subs: dict[int, PushSubscription],
                       report: DispatchReport) -> None:
@@ -201,7 +206,8 @@ class Dispatcher:
                     report.gone += 1
                     if message["subscription_id"] in subs:
                         gone_subs.add(message["subscription_id"])
-                elif (sent.status is None or sent.status == 429 or sent.status >= 500) and message["attempts"] < self.max_attempts:
+                elif (not sent.final and (sent.status is None or sent.status == 429 or sent.status >= 500)
+                      and message["attempts"] < self.max_attempts):
                     wait = self.backoff_seconds * 2 ** (message["attempts"] - 1)
                     wait = max(wait, min(sent.retry_after or 0.0, MAX_RETRY_AFTER_SECONDS))
                     values.update(next_attempt_at=now + timedelta(seconds=wait))

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from identity.models import Device, utcnow
@@ -200,6 +201,26 @@ def test_of_two_changes_waiting_together_only_the_newer_is_sent(stores, service)
     phone, messages = stores(go)
     assert [phone.decrypt(r)["s"] for r in service.received] == ["needs_revision"]
     assert sorted((m.state, m.outcome) for m in messages) == [("needs_revision", "delivered"), ("received", "superseded")]
+
+
+def test_a_message_that_cannot_be_encrypted_fails_alone(stores, service):
+    async def go(s: Stores):
+        db, phone = await subscribed(s, service)
+        broken_db, _ = await subscribed(s, service)
+        async with AsyncSession(s.engine) as session:  # keys no browser would give (the route refuses them)
+            await session.exec(update(PushSubscription).where(PushSubscription.account_id == broken_db.removeprefix("userdb-"))
+                               .values(p256dh="AAAA"))
+            await session.commit()
+        await submit(s, db)
+        await submit(s, broken_db)
+        dispatcher = Dispatcher(s.engine, VAPID)
+        await drain(dispatcher)
+        await dispatcher.aclose()
+        return phone, await s.rows(PushMessage)
+
+    phone, messages = stores(go)
+    assert sorted(m.outcome for m in messages) == ["delivered", "failed"]
+    assert len(service.delivered_to(phone.endpoint)) == 1
 
 
 def test_changes_from_before_the_subscription_are_not_pushed(stores, service):
