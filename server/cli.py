@@ -167,8 +167,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             rules, blobs = CatalogRules(), FileBlobStore(settings.blob_dir)
             secret = token_secret(settings)
             issuer = Issuer(engine, rules, signer=make_signer(settings), blobs=blobs, secret=secret, origin=settings.web.public_origin)
-            dispatcher = Dispatcher(engine, settings.push, poll_seconds=min(args.poll, 0.1),
-                                    backoff_seconds=float(os.environ.get("PUSH_BACKOFF_SECONDS", "30")))
+            dispatcher = Dispatcher(engine, settings.push, poll_seconds=min(args.poll, 0.1))
             await Worker(engine, couch, rules, poll_seconds=args.poll, sweep_seconds=args.sweep,
                          batch_size=args.batch, applicants=applicants, purge_after_days=settings.purge_after_days, blobs=blobs,
                          jobs=[issuer.run_once], verify_url=lambda token_id: verify_url(settings, token_id),

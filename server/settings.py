@@ -68,6 +68,7 @@ class PushSettings:
     vapid_private_key: str = field(repr=False)
     vapid_public_key: str
     subject: str
+    backoff_seconds: float = 30.0  # first wait before a refused (429/5xx) message is sent again
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class Settings:
         purge_days = env.get("PURGE_AFTER_DAYS", "").strip() or "30"
         if not purge_days.isdigit() or int(purge_days) < 1:
             raise ConfigError(f"PURGE_AFTER_DAYS={purge_days!r} must be a whole number of days, 1 or more; example: PURGE_AFTER_DAYS=30")
+        backoff = env.get("PUSH_BACKOFF_SECONDS", "").strip() or "30"
+        try:
+            if float(backoff) <= 0:
+                raise ValueError(backoff)
+        except ValueError:
+            raise ConfigError(f"PUSH_BACKOFF_SECONDS={backoff!r} must be a number of seconds above 0; example: PUSH_BACKOFF_SECONDS=30") from None
         return cls(
             env=mode,
             database=DatabaseSettings(url=need("DATABASE_URL")),
@@ -119,6 +126,7 @@ class Settings:
                 vapid_private_key=need("VAPID_PRIVATE_KEY"),
                 vapid_public_key=need("VAPID_PUBLIC_KEY"),
                 subject=need("VAPID_SUBJECT"),
+                backoff_seconds=float(backoff),
             ),
             blob_dir=Path(need("BLOB_DIR")),
             var_dir=var_dir,

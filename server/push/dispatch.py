@@ -67,7 +67,7 @@ class DispatchReport:
 
 class Dispatcher:
     def __init__(self, engine: AsyncEngine, settings: PushSettings, *, batch_size: int = 200, concurrency: int = 64,
-                 poll_seconds: float = 0.1, timeout_seconds: float = 15.0, backoff_seconds: float = 30.0, max_attempts: int = 8):
+                 poll_seconds: float = 0.1, timeout_seconds: float = 15.0, backoff_seconds: float | None = None, max_attempts: int = 8):
         self.engine = engine
         self.vapid = Vapid.from_string(private_key=settings.vapid_private_key)
         self.subject = settings.subject
@@ -75,7 +75,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self.backoff_seconds = backoff_seconds
+        self.backoff_seconds = settings.backoff_seconds if backoff_seconds is None else backoff_seconds
         self.max_attempts = max_attempts
         self.row_locks = engine.dialect.name == "postgresql"
         self._http: aiohttp.ClientSession | None = None

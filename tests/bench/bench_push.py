@@ -25,10 +25,10 @@ SERVICE = "nakes-sip-dokter-gigi"
 WORKER_POLL_SECONDS = 0.5  # server/cli.py's default
 
 
-async def _seed(sql_url: str, couch_conf: Any, endpoints: list[str], subscribers: list[Any]) -> list[int]:
+async def _seed(sql_url: str, couch_conf: Any, subscribers: list[Any]) -> list[int]:
     """People with a database, a device and a subscription; one received SIP application each."""
     from sqlalchemy import insert
-    from sqlmodel import select
+    from sqlmodel import col, select
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from identity.models import Account, Device, utcnow
@@ -65,7 +65,7 @@ async def _seed(sql_url: str, couch_conf: Any, endpoints: list[str], subscribers
                  "submission_id": "s1", "values": {}, "due_date": date.today() + timedelta(days=5), "created_at": now, "updated_at": now,
                  "applicant_kind": "self", "applicant": {}, "step_position": 0, "step_agency": steps[0].agency,
                  "step_count": len(steps), "auto_issue": True} for i, a in enumerate(accounts)])
-            ids = list((await session.exec(select(Application.id).where(col_like(Application.draft_id, "draft:bench-push-%"))
+            ids = list((await session.exec(select(Application.id).where(col(Application.draft_id).like("draft:bench-push-%"))
                                            .order_by(Application.id))).all())
             await session.exec(insert(WorkflowStep.__table__), params=[  # type: ignore[call-overload]
                 {"application_id": app_id, "position": s.position, "name": s.name[:200], "agency_kind": s.agency, "step_id": s.id,
@@ -76,7 +76,7 @@ async def _seed(sql_url: str, couch_conf: Any, endpoints: list[str], subscribers
                  "action": "", "actor_role": "", "actor_agency": "", "details": {}} for app_id in ids])
             await session.commit()
             events = dict((await session.exec(select(ApplicationEvent.application_id, ApplicationEvent.id)
-                                               .where(col_in(ApplicationEvent.application_id, ids)))).all())
+                                               .where(col(ApplicationEvent.application_id).in_(ids)))).all())
             await session.exec(insert(PushCursor.__table__), params=[  # type: ignore[call-overload]
                 {"application_id": app_id, "event_id": events[app_id]} for app_id in ids])  # "received" was told already
             await session.commit()
@@ -91,16 +91,6 @@ async def _seed(sql_url: str, couch_conf: Any, endpoints: list[str], subscribers
     finally:
         await couch.aclose()
         await engine.dispose()
-
-
-def col_like(column: Any, pattern: str) -> Any:
-    from sqlmodel import col
-    return col(column).like(pattern)
-
-
-def col_in(column: Any, values: list[int]) -> Any:
-    from sqlmodel import col
-    return col(column).in_(values)
 
 
 async def _change(sql_url: str, ids: list[int], service: Any, worker_env: dict[str, str], log_path: Any) -> dict[str, Any]:
@@ -205,7 +195,7 @@ def run(ctx) -> dict[str, Any]:
     with PushService() as service:
         subscribers = [Subscriber(service.endpoint()) for _ in range(PEOPLE)]
         started = time.perf_counter()
-        ids = asyncio.run(_seed(sql_url, ctx.couch, [s.endpoint for s in subscribers], subscribers))
+        ids = asyncio.run(_seed(sql_url, ctx.couch, subscribers))
         seeded_s = time.perf_counter() - started
         result = asyncio.run(_change(sql_url, ids, service, env, ctx.out_dir / "push-worker.log"))
     # every message decrypts for its phone (a sample, so the figure is about sending)

@@ -38,6 +38,14 @@ def test_complete_production_environment_is_accepted_and_derives_the_rp_id():
     assert s.web.secure_cookies
 
 
+def test_push_back_off_is_a_positive_number_of_seconds():
+    assert Settings.from_env(production_env()).push.backoff_seconds == 30.0
+    assert Settings.from_env(production_env(PUSH_BACKOFF_SECONDS="0.5")).push.backoff_seconds == 0.5
+    for wrong in ("0", "-1", "lima"):
+        with pytest.raises(ConfigError, match="PUSH_BACKOFF_SECONDS"):
+            Settings.from_env(production_env(PUSH_BACKOFF_SECONDS=wrong))
+
+
 def test_secrets_are_not_shown_in_repr():
     s = Settings.from_env(production_env(SECRET_KEY="very-secret-value", COUCHDB_PASSWORD="couch-secret"))
     assert "very-secret-value" not in repr(s)

@@ -3,8 +3,7 @@
 // them this device has shown. Built only from replicated docs, so it is complete whether or not
 // a push message ever arrived. No DOM, no PouchDB: node --test runs it.
 
-const STATUS_PREFIX = 'status:';
-const DRAFT_PREFIX = 'draft:';
+import { DRAFT_PREFIX, STATUS_PREFIX } from './draftstate.js';
 
 /** One history entry's stable key on this device: status doc id, time and state. */
 export function entryKey(statusId, at, state) {
