@@ -55,6 +55,17 @@ test: setup system-deps ## set up and run unit, integration (SQLite + PostgreSQL
 	node --test tests/unit/js/
 	$(PYTHON) -m pytest tests/unit tests/integration tests/e2e
 
+# The CouchDB conformance suite: every integration and e2e test against the CouchDB you name
+# (SQL on SQLite). Only databases named with the run's own prefix are created and deleted there.
+#   make test-couchdb COUCHDB_TEST_URL=http://admin:secret@couch1:5984
+#   make test-couchdb COUCHDB_TEST_NODES=http://admin:secret@c1:5984,http://admin:secret@c2:5984,http://admin:secret@c3:5984 \
+#        COUCHDB_TEST_STOP_NODE='ssh c{n} systemctl stop couchdb' COUCHDB_TEST_START_NODE='ssh c{n} systemctl start couchdb'
+test-couchdb: setup system-deps ## the CouchDB conformance suite against COUCHDB_TEST_URL (and COUCHDB_TEST_NODES)
+	@test -n "$(COUCHDB_TEST_URL)$(COUCHDB_TEST_NODES)" || { \
+	  echo "Name the CouchDB to check: make test-couchdb COUCHDB_TEST_URL=http://admin:secret@host:5984"; \
+	  echo "(a cluster: COUCHDB_TEST_NODES=url1,url2,url3 as well; see README, 'Before going live')"; exit 2; }
+	$(PYTHON) -m pytest tests/integration tests/e2e -m "not postgres" $(PYTEST_ARGS)
+
 test-unit: setup ## only the unit tests
 	$(PYTHON) -m pytest tests/unit
 
@@ -64,4 +75,4 @@ bench: setup system-deps ## run the measurements in tests/bench and write var/be
 clean: ## remove build output (keeps var/, your data)
 	rm -rf pwa/dist
 
-.PHONY: help setup pwa run system-deps test test-unit bench clean
+.PHONY: help setup pwa run system-deps test test-couchdb test-unit bench clean

@@ -41,7 +41,7 @@ from server.push.routes import PushApi
 from server.settings import Settings
 from server.syncgw.routes import catalog_proxy, me_proxy, sync_elsewhere, sync_root
 from sync.blobstore import FileBlobStore
-from sync.couch import CouchClient
+from server.stores import make_couch
 from sync.userdb import UserDbs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging()
     engine = make_engine(settings.database.url)
-    couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+    couch = make_couch(settings.couch)
     passkey_config = PasskeyConfig(rp_id=settings.web.rp_id, rp_name="MPP Digital", origins=[settings.web.public_origin])
 
     sessions = session_store(settings)

@@ -30,14 +30,14 @@ def _settings_or_exit() -> Settings:
 def _prepare_stores(settings: Settings) -> None:
     from server.db import make_engine, migrate
     from server.demo import load_demo
-    from sync.couch import CouchClient
+    from server.stores import make_couch
 
     migrate(settings.database.url)
     if not settings.production:
 
         async def demo() -> int:
             engine = make_engine(settings.database.url)
-            couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+            couch = make_couch(settings.couch)
             try:
                 return await load_demo(engine, couch)
             finally:
@@ -153,7 +153,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from identity.registry import LocalRegistry
     from sync.applicants import ApplicantCheck
     from sync.blobstore import FileBlobStore
-    from sync.couch import CouchClient
+    from server.stores import make_couch
     from sync.worker import Worker
 
     settings = _settings_or_exit()
@@ -161,7 +161,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def work() -> None:
         engine = make_engine(settings.database.url)
-        couch = CouchClient(settings.couch.url, settings.couch.user, settings.couch.password)
+        couch = make_couch(settings.couch)
         try:
             applicants = ApplicantCheck(LocalRegistry(engine), PiiCipher(settings.pii_key))  # the registry the app uses (server.app)
             rules, blobs = CatalogRules(), FileBlobStore(settings.blob_dir)

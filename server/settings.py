@@ -9,6 +9,7 @@ line that names it and shows an example.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,14 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class CouchSettings:
-    url: str  # without credentials, e.g. http://127.0.0.1:5984
+    url: str  # without credentials, e.g. http://127.0.0.1:5984; a cluster: its nodes, separated by commas
     user: str
     password: str = field(repr=False)
+    db_prefix: str = ""  # put before every database name, so deployments can share one CouchDB
+
+    @property
+    def nodes(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.url.split(",") if u.strip()]
 
 
 @dataclass(frozen=True)
@@ -117,10 +123,25 @@ class Settings:
                 raise ValueError(backoff)
         except ValueError:
             raise ConfigError(f"PUSH_BACKOFF_SECONDS={backoff!r} must be a number of seconds above 0; example: PUSH_BACKOFF_SECONDS=30") from None
+        couch_url = need("COUCHDB_URL")
+        for node in [u.strip() for u in couch_url.split(",")]:
+            parts = urlsplit(node)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+                raise ConfigError(f"COUCHDB_URL={node!r} must be http(s)://host:port, several separated by commas, without "
+                                  "credentials (those go in COUCHDB_USER and COUCHDB_PASSWORD); example: "
+                                  "COUCHDB_URL=http://couch1:5984,http://couch2:5984,http://couch3:5984")
+        if len({urlsplit(u.strip()).path.rstrip("/") for u in couch_url.split(",")}) != 1:
+            raise ConfigError("COUCHDB_URL: every node must be reached at the same path; example: "
+                              "COUCHDB_URL=http://couch1:5984,http://couch2:5984")
+        db_prefix = env.get("COUCHDB_DB_PREFIX", "").strip()
+        if db_prefix and not re.fullmatch(r"[a-z][a-z0-9_$()+-]{0,63}", db_prefix):
+            raise ConfigError(f"COUCHDB_DB_PREFIX={db_prefix!r} must start with a lowercase letter and use only a-z, 0-9 "
+                              "and _$()+-; example: COUCHDB_DB_PREFIX=batam_")
         return cls(
             env=mode,
             database=DatabaseSettings(url=need("DATABASE_URL")),
-            couch=CouchSettings(url=need("COUCHDB_URL").rstrip("/"), user=need("COUCHDB_USER"), password=need("COUCHDB_PASSWORD")),
+            couch=CouchSettings(url=",".join(u.strip().rstrip("/") for u in couch_url.split(",")), user=need("COUCHDB_USER"),
+                                password=need("COUCHDB_PASSWORD"), db_prefix=db_prefix),
             web=WebSettings(public_origin=origin, secret_key=need("SECRET_KEY")),
             push=PushSettings(
                 vapid_private_key=need("VAPID_PRIVATE_KEY"),

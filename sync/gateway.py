@@ -52,7 +52,7 @@ async def forward(couch: CouchClient, method: str, upstream_path: str, query_str
                   headers: Iterable[tuple[str, str]], content: bytes | AsyncIterator[bytes] | None) -> Upstream:
     out_headers = {k: v for k, v in headers if k.lower() not in DROP_REQUEST}
     out_headers["accept-encoding"] = "identity"
-    url = upstream_path + ("?" + query_string if query_string else "")
+    url = couch.physical_path(upstream_path) + ("?" + query_string if query_string else "")
     request = couch.http.build_request(method, url, headers=out_headers, content=content)
     try:
         response = await couch.http.send(request, stream=True)
@@ -67,7 +67,32 @@ async def forward(couch: CouchClient, method: str, upstream_path: str, query_str
             await response.aclose()  # also when the device goes away mid-feed
 
     kept = {k: v for k, v in response.headers.items() if k.lower() not in DROP_RESPONSE}
+    if couch.prefix and method == "GET" and response.status_code == 200 and _database_root(upstream_path):
+        info = await _logical_info(body(), couch.prefix)
+        return Upstream(200, kept, _once(info), str(len(info)))
     return Upstream(response.status_code, kept, body(), response.headers.get("content-length"))
+
+
+def _database_root(upstream_path: str) -> bool:
+    """`/db` or `/db/`: a database's info."""
+    return upstream_path.startswith("/") and "/" not in upstream_path[1:].rstrip("/") and upstream_path != "/"
+
+
+async def _logical_info(body: AsyncIterator[bytes], prefix: str) -> bytes:
+    """A database's info with its name as the device knows it (without the deployment's prefix)."""
+    raw = b"".join([chunk async for chunk in body])
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(info, dict) and isinstance(info.get("db_name"), str) and info["db_name"].startswith(prefix):
+        info["db_name"] = info["db_name"][len(prefix):]
+        return json.dumps(info, separators=(",", ":")).encode()
+    return raw
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 # --- design docs stay on the server ------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Fixtures shared by every test layer: the real stores, started fresh for the test session.
 
-- `couch`: a PouchDB Server (in memory) on a free loopback port, with a service admin.
+- `couch`: a PouchDB Server (in memory) on a free loopback port, with a service admin — or the
+  Apache CouchDB named by `COUCHDB_TEST_URL` (tests/support/couchdb.py); databases carry a
+  prefix unique to the run either way.
 - `postgres`: a throw-away PostgreSQL cluster in a temporary directory (skipped, with the
   reason shown, only when PostgreSQL is not installed and cannot be).
 - `sql_url`: one fresh, migrated database per test, on SQLite and on PostgreSQL.
@@ -10,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 import uuid
@@ -20,16 +21,17 @@ from pathlib import Path
 import pytest
 
 from server.settings import Settings
-from sync.embedded import EmbeddedCouch, free_port
+from sync.embedded import free_port
 
+from tests.support.couchdb import CouchUnderTest, couch_under_test
 from tests.support.env import app_env, sqlite_url
 from tests.support.live import LiveServer
 from tests.support.postgres import PostgresCluster, find_postgres_bin
 
 
 @pytest.fixture(scope="session")
-def couch() -> Iterator[EmbeddedCouch]:
-    server = EmbeddedCouch(None, "test_admin", secrets.token_urlsafe(16)).start()
+def couch() -> Iterator[CouchUnderTest]:
+    server = couch_under_test()
     yield server
     server.stop()
 
@@ -65,12 +67,12 @@ def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     cluster.drop_database(name)
 
 
-def make_settings(sql: str, couch: EmbeddedCouch, tmp_path: Path, origin: str = "http://localhost:8000") -> Settings:
+def make_settings(sql: str, couch: CouchUnderTest, tmp_path: Path, origin: str = "http://localhost:8000") -> Settings:
     return Settings.from_env(app_env(sql, couch, tmp_path, origin))
 
 
 @pytest.fixture
-def settings(sql_url: str, couch: EmbeddedCouch, tmp_path: Path) -> Settings:
+def settings(sql_url: str, couch: CouchUnderTest, tmp_path: Path) -> Settings:
     return make_settings(sql_url, couch, tmp_path)
 
 
@@ -86,7 +88,7 @@ def client(settings: Settings):
 
 
 @pytest.fixture(scope="session")
-def live_server(couch: EmbeddedCouch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(couch: CouchUnderTest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
     port = free_port()
     server = LiveServer(app_env(sqlite_url(tmp), couch, tmp, origin=f"http://localhost:{port}"), port)
@@ -100,12 +102,7 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture
-def fresh_couch(couch: EmbeddedCouch) -> EmbeddedCouch:
-    """The session's PouchDB Server with every database of earlier tests removed."""
-    import httpx
-
-    auth = (couch.user, couch.password)
-    for name in httpx.get(couch.url + "/_all_dbs", auth=auth, timeout=10).json():
-        if not name.startswith("_"):
-            httpx.delete(f"{couch.url}/{name}", auth=auth, timeout=10)
+def fresh_couch(couch: CouchUnderTest) -> CouchUnderTest:
+    """The session's CouchDB with every database of earlier tests removed."""
+    couch.delete_all()
     return couch

@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.catalog.service import CatalogService
 from server.db import make_engine
 from server.demo import pilot_regions
-from sync.couch import CouchClient
 
 T = TypeVar("T")
 
@@ -30,7 +29,7 @@ def run(coro: Awaitable[T]) -> T:
 async def with_catalog(sql_url: str, couch_conf, fn: Callable[[CatalogService], Awaitable[T]]) -> T:
     """Run `fn` with a CatalogService on its own engine, session and CouchDB client."""
     engine = make_engine(sql_url)
-    couch = CouchClient(couch_conf.url, couch_conf.user, couch_conf.password) if couch_conf else None
+    couch = couch_conf.client() if couch_conf else None
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             return await fn(CatalogService(session, couch))

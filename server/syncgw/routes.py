@@ -226,6 +226,7 @@ async def _within_budget(request: Request, who: Identity, screened: Screened) ->
     new_ids = await couch.missing_ids(db, candidates)
     if not new_ids:
         return screened
+    count -= await couch.design_doc_count(db)  # `_design/mpp` on Apache CouchDB: the server's, not the person's
     purge_before = utcnow() - timedelta(days=request.app.state.settings.purge_after_days)
     async with AsyncSession(request.app.state.engine, expire_on_commit=False) as session:
         purged = await purged_docs(session, who.account_id, purge_before)

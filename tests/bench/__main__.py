@@ -15,7 +15,6 @@ import argparse
 import importlib
 import json
 import pkgutil
-import secrets
 import shutil
 import sys
 import tempfile
@@ -38,7 +37,7 @@ class BenchContext:
     """What a bench gets: the running app, its stores, a scratch folder and a browser launcher."""
 
     url: str  # http://localhost:<port>, no trailing slash
-    couch: Any  # sync.embedded.EmbeddedCouch
+    couch: Any  # tests.support.couchdb.CouchUnderTest: the embedded store, or COUCHDB_TEST_URL's
     tmp: Path
     out_dir: Path
     launch_chromium: Callable  # context manager yielding a Playwright Browser on Debian's Chromium
@@ -60,7 +59,7 @@ class HarnessError(Exception):
 
 
 class Stores:
-    """The in-memory PouchDB Server and the live app, started once for every bench."""
+    """The CouchDB under test (in-memory PouchDB Server, or `COUCHDB_TEST_URL`) and the live app, started once for every bench."""
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -68,7 +67,8 @@ class Stores:
         self.server = None
 
     def __enter__(self) -> Stores:
-        from sync.embedded import EmbeddedCouch, free_port
+        from sync.embedded import free_port
+        from tests.support.couchdb import couch_under_test
         from tests.support.env import app_env, sqlite_url
         from tests.support.live import LiveServer
 
@@ -76,7 +76,7 @@ class Stores:
         if not pwa_index.exists():
             raise HarnessError(f"the PWA is not built ({pwa_index} is missing): run `make pwa` or `node pwa/build.mjs`")
         try:
-            self.couch = EmbeddedCouch(None, "bench_admin", secrets.token_urlsafe(16)).start()
+            self.couch = couch_under_test()
             port = free_port()
             env = app_env(sqlite_url(self.tmp), self.couch, self.tmp, origin=f"http://localhost:{port}")
             self.server = LiveServer(env, port).start(self.tmp / "server.log")
@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     try:
         with Stores(tmp) as stores:
-            print(f"   app at {stores.server.url}, PouchDB Server at {stores.couch.url}")
+            engine = "PouchDB Server (embedded)" if stores.couch.embedded else f"{stores.couch.app_url} (COUCHDB_TEST_URL)"
+            print(f"   app at {stores.server.url}, CouchDB: {engine}")
             ctx = BenchContext(url=stores.server.url, couch=stores.couch, tmp=tmp, out_dir=OUT_DIR, launch_chromium=launch_chromium,
                                env=stores.server.env)
             for module in selected:

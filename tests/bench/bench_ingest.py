@@ -62,7 +62,7 @@ async def _measure(sql_url: str, couch_conf: Any) -> dict[str, Any]:
         async with AsyncSession(s.engine) as session:
             applications = (await session.exec(select(func.count()).select_from(Application))).one()
         for db in dbs:
-            await s.couch.http.delete(f"/{db}")
+            await s.couch.http.delete(s.couch.db_path(db))
         drafts = DATABASES * PER_DATABASE
         return {
             "drafts": drafts, "databases": DATABASES, "applications": applications, "accepted": report.accepted,

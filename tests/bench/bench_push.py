@@ -36,12 +36,11 @@ async def _seed(sql_url: str, couch_conf: Any, subscribers: list[Any]) -> list[i
     from server.catalog.models import RegionService, ServiceVersion
     from server.db import make_engine
     from server.push.models import PushCursor, PushSubscription
-    from sync.couch import CouchClient
     from sync.models import Application, ApplicationEvent, WorkflowStep
     from sync.userdb import ensure_userdb
 
     engine = make_engine(sql_url)
-    couch = CouchClient(couch_conf.url, couch_conf.user, couch_conf.password)
+    couch = couch_conf.client()
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             version = (await session.exec(select(ServiceVersion).join(

@@ -76,13 +76,13 @@ def run(ctx) -> dict[str, Any]:
     # 1. through the gateway vs straight to PouchDB Server
     direct_db = f"bench-direct-{uuid4().hex[:8]}"
     admin = (ctx.couch.user, ctx.couch.password)
-    httpx.put(f"{ctx.couch.url}/{direct_db}", auth=admin, timeout=30).raise_for_status()
+    httpx.put(ctx.couch.db_url(direct_db), auth=admin, timeout=30).raise_for_status()
     basic = "Basic " + base64.b64encode(f"{admin[0]}:{admin[1]}".encode()).decode()
     via, straight = ctx.tmp / "device-gateway", ctx.tmp / "device-direct"
     prepare(via, DRAFTS)
     prepare(straight, DRAFTS)
     gw = device({"dir": str(via), "remote": f"{ctx.url}/sync/me", "cookie": officer, "push": True, "timings": True, "attempts": 1})
-    dr = device({"dir": str(straight), "remote": f"{ctx.couch.url}/{direct_db}", "headers": {"Authorization": basic},
+    dr = device({"dir": str(straight), "remote": ctx.couch.db_url(direct_db), "headers": {"Authorization": basic},
                  "push": True, "timings": True, "attempts": 1})
     if gw["push"].get("failed") or gw["push"]["docs_written"] != DRAFTS:
         raise RuntimeError(f"push through the gateway did not complete: {gw['push']} {gw['errors'][-3:]}")
@@ -92,7 +92,7 @@ def run(ctx) -> dict[str, Any]:
         "ratio": round(gw["wall_ms"] / dr["wall_ms"], 3),
         "gateway_requests": per_request(gw["requests"]), "direct_requests": per_request(dr["requests"]),
     }
-    httpx.delete(f"{ctx.couch.url}/{direct_db}", auth=admin, timeout=30)
+    httpx.delete(ctx.couch.db_url(direct_db), auth=admin, timeout=30)
 
     # 2. twenty drafts over 400 kbps / 400 ms
     slow_dir = ctx.tmp / "device-2g"

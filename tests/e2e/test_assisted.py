@@ -152,7 +152,7 @@ def test_an_officer_collects_three_applications_with_photos_offline_and_they_rea
         except AssertionError as exc:
             raise AssertionError(f"drafts not sent; sync card: {page.locator('#sync').inner_text()!r}") from exc
         for u in uuids:
-            doc = httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30).json()
+            doc = httpx.get(f"{couch.db_url('userdb-' + officer_id)}/draft:{u}", auth=(couch.user, couch.password), timeout=30).json()
             assert doc["applicant"]["kind"] == "assisted", doc
             assert doc["applicant"]["identity_check"]["ktp_seen"] is True
             assert doc["applicant"]["consent"]["given"] is True and doc["applicant"]["consent"]["text_version"]
@@ -165,7 +165,7 @@ def test_an_officer_collects_three_applications_with_photos_offline_and_they_rea
             else:
                 assert ktp_ref is None, ktp_ref
             assert doc["applicant"]["consent"]["signature"] is None
-        niks = {httpx.get(f"{couch.url}/userdb-{officer_id}/draft:{u}", auth=(couch.user, couch.password), timeout=30)
+        niks = {httpx.get(f"{couch.db_url('userdb-' + officer_id)}/draft:{u}", auth=(couch.user, couch.password), timeout=30)
                  .json()["applicant"]["nik"] for u in uuids}
         assert niks == {r.nik for r in villagers}
 

@@ -128,7 +128,7 @@ def test_thirty_flaky_syncs_lose_nothing_and_duplicate_nothing(stack):
     assert len({s["tracking_number"] for s in statuses}) == expected
 
 
-def test_a_draft_edited_on_two_phones_keeps_both_versions_on_both(stack):
+def test_a_draft_edited_on_two_phones_keeps_both_versions_on_both(stack, couch):
     server, tmp = stack
     cookie = enrol_resident(server.url, server.env["DATABASE_URL"], "33.02")
     remote = server.url + "/sync/me"
@@ -144,11 +144,11 @@ def test_a_draft_edited_on_two_phones_keeps_both_versions_on_both(stack):
     pushed = [device({**first, "push": True}), device({**second, "push": True})]
     assert all(p["push"].get("docs_written") == 1 for p in pushed), pushed
     # the server keeps both revisions: nothing was dropped on the way
-    with httpx.Client(base_url=server.env["COUCHDB_URL"], auth=(server.env["COUCHDB_USER"], server.env["COUCHDB_PASSWORD"])) as couch:
-        dbs = [n for n in couch.get("/_all_dbs").json() if n.startswith("userdb-")]
-        kept = set()
-        for name in dbs:
-            r = couch.get(f"/{name}/{draft}", params={"open_revs": "all"}, headers={"accept": "application/json"})
+    kept = set()
+    for name in couch.databases():
+        if name.startswith("userdb-"):
+            r = httpx.get(f"{couch.db_url(name)}/{draft}", params={"open_revs": "all"}, headers={"accept": "application/json"},
+                          auth=couch.auth, timeout=30)
             if r.status_code == 200:
                 kept |= {row["ok"]["values"]["catatan"] for row in r.json() if "ok" in row}
     assert kept == {"dari ponsel A", "dari ponsel B"}

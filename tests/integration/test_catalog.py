@@ -22,7 +22,7 @@ def seeded(sql_url, fresh_couch, tmp_path):
 
 
 def couch_docs(couch, db):
-    r = httpx.get(f"{couch.url}/{db}/_all_docs", params={"include_docs": "true"}, auth=(couch.user, couch.password), timeout=10)
+    r = httpx.get(f"{couch.db_url(db)}/_all_docs", params={"include_docs": "true"}, auth=(couch.user, couch.password), timeout=10)
     assert r.status_code == 200, r.text
     return {row["id"]: row["doc"] for row in r.json()["rows"] if not row["id"].startswith("_design/")}
 

@@ -25,7 +25,6 @@ from sync.drafts import status_id, userdb_name
 from sync.ingest import Ingestor
 from sync.models import Application, Outbox
 from sync.publisher import Publisher
-from sync.couch import CouchClient
 from server.db import make_engine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -83,7 +82,7 @@ def work(w: World) -> None:
 
     async def go():
         engine = make_engine(w.sql_url)
-        couch = CouchClient(w.couch.url, w.couch.user, w.couch.password)
+        couch = w.couch.client()
         try:
             ingestor = Ingestor(engine, couch, CatalogRules(), applicants=ApplicantCheck(LocalRegistry(engine), w.cipher))
             publisher = Publisher(engine, couch)
@@ -100,7 +99,7 @@ def work(w: World) -> None:
 
 def status(w: World, db: str, doc: dict) -> dict | None:
     async def go():
-        couch = CouchClient(w.couch.url, w.couch.user, w.couch.password)
+        couch = w.couch.client()
         try:
             return await couch.get_doc(db, status_id(doc["_id"]))
         finally:

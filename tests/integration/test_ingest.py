@@ -186,7 +186,7 @@ def test_conflicting_revisions_are_read_by_their_winner(stores):
             {**lost, "_rev": "2-0000", "_revisions": {"start": 2, "ids": ["0000", "bbbb"]}},  # submitted, loses
             {**base_lost, "_rev": "2-ffff", "_revisions": {"start": 2, "ids": ["ffff", "bbbb"]}},
         ]
-        r = await s.couch.http.post(f"/{db}/_bulk_docs", json={"docs": leaves, "new_edits": False})
+        r = await s.couch.http.post(f"{s.couch.db_path(db)}/_bulk_docs", json={"docs": leaves, "new_edits": False})
         assert r.status_code == 201, r.text
         await s.put(db)
         await s.work()
@@ -345,7 +345,7 @@ def test_a_status_that_cannot_be_written_is_tried_again_later(stores):
         db = await s.account()
         (doc,) = await s.put(db, draft())
         await Ingestor(s.engine, s.couch, s.rules).run_once()
-        await s.couch.http.delete(f"/{db}")  # the person's database is gone for a while
+        await s.couch.http.delete(s.couch.db_path(db))  # the person's database is gone for a while
         publisher = Publisher(s.engine, s.couch)
         first = await publisher.run_once()
         (row,) = await s.rows(Outbox)

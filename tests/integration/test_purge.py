@@ -65,7 +65,7 @@ def test_a_finished_application_older_than_the_line_is_published_again_with_purg
 def test_purge_after_days_comes_from_the_environment_with_30_as_default():
     env = {name: "x" for name in ("DATABASE_URL", "COUCHDB_URL", "COUCHDB_USER", "COUCHDB_PASSWORD", "SECRET_KEY", "VAPID_PRIVATE_KEY",
                                   "VAPID_PUBLIC_KEY", "VAPID_SUBJECT", "BLOB_DIR", "PII_KEY")}
-    env["PUBLIC_ORIGIN"] = "http://localhost:8000"
+    env["PUBLIC_ORIGIN"], env["COUCHDB_URL"] = "http://localhost:8000", "http://127.0.0.1:5984"
     assert Settings.from_env(env).purge_after_days == 30
     assert Settings.from_env({**env, "PURGE_AFTER_DAYS": "7"}).purge_after_days == 7
     with pytest.raises(ConfigError):

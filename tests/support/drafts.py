@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.models import Account
 from server.applications.validation import CatalogRules
 from server.db import make_engine
-from sync.couch import CouchClient
 from sync.ingest import Ingestor, IngestReport
 from sync.ledger import mark_changed
 from sync.publisher import Publisher, PublishReport
@@ -50,7 +49,7 @@ class Stores:
 
     def __init__(self, sql_url: str, couch_conf: Any):
         self.engine = make_engine(sql_url)
-        self.couch = CouchClient(couch_conf.url, couch_conf.user, couch_conf.password)
+        self.couch = couch_conf.client()
         self.rules = CatalogRules()
 
     async def close(self) -> None:

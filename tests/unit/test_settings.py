@@ -10,7 +10,8 @@ from server.settings import REQUIRED_IN_PRODUCTION, ConfigError, Settings
 
 def production_env(**overrides: str) -> dict[str, str]:
     env = {name: "x" for name in REQUIRED_IN_PRODUCTION}
-    env.update(MPP_ENV="production", PUBLIC_ORIGIN="https://mpp.batam.go.id", DATABASE_URL="postgresql+asyncpg://u:p@db/mpp")
+    env.update(MPP_ENV="production", PUBLIC_ORIGIN="https://mpp.batam.go.id", DATABASE_URL="postgresql+asyncpg://u:p@db/mpp",
+               COUCHDB_URL="http://couchdb:5984")
     env.update(overrides)
     return env
 
@@ -50,6 +51,25 @@ def test_secrets_are_not_shown_in_repr():
     s = Settings.from_env(production_env(SECRET_KEY="very-secret-value", COUCHDB_PASSWORD="couch-secret"))
     assert "very-secret-value" not in repr(s)
     assert "couch-secret" not in repr(s)
+
+
+def test_a_cluster_is_given_as_its_node_list_and_databases_may_carry_a_prefix():
+    s = Settings.from_env(production_env(COUCHDB_URL=" http://c1:5984/, http://c2:5984,http://c3:5984 ", COUCHDB_DB_PREFIX="batam_"))
+    assert s.couch.nodes == ["http://c1:5984", "http://c2:5984", "http://c3:5984"]
+    assert s.couch.db_prefix == "batam_"
+    assert Settings.from_env(production_env()).couch.db_prefix == ""
+
+
+@pytest.mark.parametrize("url", ["couchdb:5984", "http://admin:pw@couchdb:5984", "http://c1:5984,ftp://c2", "http://c1:5984/a,http://c2:5984/b"])
+def test_a_couchdb_url_that_cannot_be_used_is_refused_with_an_example(url):
+    with pytest.raises(ConfigError, match="COUCHDB_URL=.*http://"):
+        Settings.from_env(production_env(COUCHDB_URL=url))
+
+
+@pytest.mark.parametrize("prefix", ["Batam", "1abc", "a.b", "a/b", "a" * 65])
+def test_a_database_prefix_couchdb_would_refuse_is_refused(prefix):
+    with pytest.raises(ConfigError, match="COUCHDB_DB_PREFIX"):
+        Settings.from_env(production_env(COUCHDB_DB_PREFIX=prefix))
 
 
 def test_unknown_mode_is_refused():
