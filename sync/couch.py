@@ -39,6 +39,12 @@ def doc_path(doc_id: str) -> str:
     return quote(doc_id, safe="")
 
 
+def preferred_node(count: int, pid: int) -> int:
+    """Which of `count` nodes a process sends its requests to first: spread by process id, so the
+    app replicas and workers of one deployment coordinate through different nodes."""
+    return pid % count
+
+
 def node_urls(url: str) -> list[str]:
     """`COUCHDB_URL` as a list of node URLs (one, or several separated by commas)."""
     return [u.strip().rstrip("/") for u in url.split(",") if u.strip()]
@@ -56,7 +62,7 @@ class FailoverTransport(httpx.AsyncBaseTransport):
     def __init__(self, nodes: Sequence[str], *, start: int = 0, down_seconds: float = NODE_DOWN_SECONDS,
                  inner: httpx.AsyncBaseTransport | None = None, limits: httpx.Limits | None = None):
         self.nodes = [httpx.URL(n) for n in nodes]
-        first = start % len(self.nodes)
+        first = preferred_node(len(self.nodes), start)
         self.nodes = self.nodes[first:] + self.nodes[:first]
         self.down_seconds = down_seconds
         self._down_until = [0.0] * len(self.nodes)

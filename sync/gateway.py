@@ -50,8 +50,11 @@ async def read_limited(body: AsyncIterator[bytes], limit: int) -> bytes:
 
 async def forward(couch: CouchClient, method: str, upstream_path: str, query_string: str,
                   headers: Iterable[tuple[str, str]], content: bytes | AsyncIterator[bytes] | None) -> Upstream:
-    out_headers = {k: v for k, v in headers if k.lower() not in DROP_REQUEST}
+    out_headers = {k: v for k, v in headers if k.lower() not in DROP_REQUEST and k.lower() != "accept"}
     out_headers["accept-encoding"] = "identity"
+    # JSON only: CouchDB answers `open_revs` and `_bulk_get` as multipart unless asked for JSON,
+    # PouchDB Server always in JSON; devices never receive attachments through the gateway.
+    out_headers["accept"] = "application/json"
     url = couch.physical_path(upstream_path) + ("?" + query_string if query_string else "")
     request = couch.http.build_request(method, url, headers=out_headers, content=content)
     try:

@@ -15,15 +15,15 @@ from __future__ import annotations
 import base64
 import json
 import statistics
-import subprocess
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 
-from tests.bench.support import ROOT, BenchUnavailable
+from tests.bench.support import BenchUnavailable
 from tests.support.faultproxy import FaultProxy
+from tests.support import phone
 from tests.support.people import enrol_resident, officer_cookie
 
 NAME = "sync"
@@ -40,11 +40,7 @@ def draft_spec(i: int) -> dict[str, Any]:
 
 
 def device(args: dict[str, Any]) -> dict[str, Any]:
-    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs")], input=json.dumps(args), capture_output=True,
-                         text=True, timeout=900, cwd=ROOT)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-1500:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return phone.device(args, timeout=900)
 
 
 def prepare(dir_: Path, n: int) -> None:

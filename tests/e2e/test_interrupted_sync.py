@@ -5,27 +5,15 @@ application with its own tracking number, and every status doc came back to the 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import func, select
 
-from server.catalog.formspec import Field, validate_values
-from sync.embedded import free_port
-from sync.models import Application, Submission
-from tests.factories import _with_session, run
-from tests.support.env import app_env, sqlite_url
 from tests.support.faultproxy import FaultProxy
-from tests.support.live import LiveServer
 from tests.support.people import enrol_resident
+from tests.support.phone import AppStack, counts, device, valid_values
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNS = 30
 DRAFTS_PER_RUN = 2
 REGION, SERVICE = "21.71", "adminduk-ktp-el"
@@ -35,62 +23,14 @@ REGION, SERVICE = "21.71", "adminduk-ktp-el"
 def stack(couch, tmp_path_factory):
     """Its own app and worker (the shared e2e server must not see these accounts)."""
     tmp = tmp_path_factory.mktemp("flaky")
-    port = free_port()
-    env = app_env(sqlite_url(tmp), couch, tmp, origin=f"http://localhost:{port}")
-    server = LiveServer(env, port).start(tmp / "server.log")
-    log = open(tmp / "worker.log", "wb")
-    worker = subprocess.Popen([sys.executable, "-m", "server", "worker"], env={**os.environ, **env}, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield server, tmp
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
-        server.stop()
-
-
-def valid_values(server: LiveServer) -> tuple[int, dict]:
-    """Values that pass the current version's spec (first option of each choice)."""
-    version = httpx.get(f"{server.url}/api/regions/{REGION}/services/{SERVICE}").json()
-    fields = [Field.model_validate(f) for f in version["content"]["form_fields"]]
-    values: dict = {}
-    for _ in range(3):  # conditions may reveal more required fields
-        for f in fields:
-            if f.id in values or not f.required:
-                continue
-            values[f.id] = {"nik": "2171011203900002", "phone": "081234567890", "date": "2000-01-01", "number": 1,
-                            "email": "warga@contoh.id"}.get(f.type, "Isian uji")
-            if f.options:
-                values[f.id] = [f.options[0].value] if f.type == "checkbox" else f.options[0].value
-    assert validate_values(fields, values, "2026-11-23") == {}, validate_values(fields, values, "2026-11-23")
-    return version["version"], values
-
-
-def device(args: dict) -> dict:
-    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs"), json.dumps(args)], capture_output=True, text=True,
-                         timeout=300, cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def counts(server: LiveServer) -> tuple[int, int, int]:
-    async def go(session, engine):
-        apps = (await session.exec(select(func.count()).select_from(Application))).one()
-        subs = (await session.exec(select(func.count()).select_from(Submission))).one()
-        numbers = (await session.exec(select(func.count(func.distinct(Application.tracking_number))))).one()
-        return apps, subs, numbers
-
-    return run(_with_session(server.env["DATABASE_URL"], go))
+    with AppStack(couch, tmp) as app:
+        yield app.server, tmp
 
 
 def test_thirty_flaky_syncs_lose_nothing_and_duplicate_nothing(stack):
     server, tmp = stack
     cookie = enrol_resident(server.url, server.env["DATABASE_URL"], REGION)
-    version, values = valid_values(server)
+    version, values = valid_values(server.url, REGION, SERVICE)
     phone = {"dir": str(tmp / "phone"), "cookie": cookie, "attempts": 200}
     spec = {"region_code": REGION, "service_id": SERVICE, "service_version": version, "values": values}
     made: list[str] = []
@@ -106,9 +46,9 @@ def test_thirty_flaky_syncs_lose_nothing_and_duplicate_nothing(stack):
 
     expected = len(made)
     deadline = time.monotonic() + 120
-    while counts(server)[0] < expected and time.monotonic() < deadline:
+    while counts(server.env["DATABASE_URL"])[0] < expected and time.monotonic() < deadline:
         time.sleep(0.5)
-    apps, subs, numbers = counts(server)
+    apps, subs, numbers = counts(server.env["DATABASE_URL"])
     assert (apps, subs, numbers) == (expected, expected, expected)
 
     # the status of every draft reaches the phone, through the same bad network

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import httpx
@@ -29,10 +27,10 @@ from sync.userdb import DESIGN_DOC, DESIGN_ID
 from tests.conftest import make_settings
 from tests.factories import _with_session, citizen_session, load_residents, run, staff_session
 from tests.support.drafts import draft
+from tests.support.phone import device
 from tests.support.softauthn import SoftAuthenticator
 
 ORIGIN = "http://localhost:8000"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -554,13 +552,6 @@ def test_pouchdb_replicates_both_ways_and_a_refused_draft_is_denied_not_fatal(wo
     assert down["pull"]["docs_written"] == 1, down  # the status only: neither the design doc nor our own drafts again
     assert [(st["id"], st["state"], st["tracking_number"]) for st in down["statuses"]] == [(status["_id"], "received", "MPP-2171-2026-000001")]
     assert set(down["drafts"]) == set(up["added"])  # the refused draft is still on the device
-
-
-def device(args: dict) -> dict:
-    out = subprocess.run(["node", str(ROOT / "tests/support/device.mjs"), json.dumps(args)], capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # --- the person's database ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
-from sync.couch import CouchClient
+from sync.couch import CouchClient, preferred_node
 from sync.embedded import EmbeddedCouch
 
 
@@ -40,7 +40,7 @@ def _split(url: str) -> tuple[str, str, str]:
 class CouchUnderTest:
     """A CouchDB for one test session: where it is, its admin, and the run's database prefix."""
 
-    nodes: list[str]  # node URLs without credentials; the first is where tests look directly
+    nodes: list[str]  # node URLs without credentials
     user: str
     password: str = field(repr=False)
     prefix: str = ""
@@ -50,7 +50,9 @@ class CouchUnderTest:
 
     @property
     def url(self) -> str:
-        return self.nodes[0]
+        """Where the tests look directly: the node the app prefers when it runs in this process
+        (`sync.couch.preferred_node`), so an in-process test reads where the app wrote."""
+        return self.nodes[preferred_node(len(self.nodes), os.getpid())]
 
     @property
     def app_url(self) -> str:
@@ -75,8 +77,9 @@ class CouchUnderTest:
         """The real name of logical database `name` in this run."""
         return self.prefix + name
 
-    def db_url(self, name: str, node: int = 0) -> str:
-        return f"{self.nodes[node]}/{quote(self.db(name), safe='')}"
+    def db_url(self, name: str, node: int | None = None) -> str:
+        """The database's URL, on the given node (0-based) or on `url`'s."""
+        return f"{self.url if node is None else self.nodes[node]}/{quote(self.db(name), safe='')}"
 
     def client(self) -> CouchClient:
         """The app's client, as the app builds it (call from inside the event loop that uses it)."""

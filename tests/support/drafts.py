@@ -86,6 +86,10 @@ class Stores:
                 setattr(published, name, getattr(published, name) + getattr(p, name))
         return ingested, published
 
+    async def ingestor_sweep(self) -> int:
+        """Mark every person's database, as the worker's periodic sweep does."""
+        return await Ingestor(self.engine, self.couch, self.rules).sweep()
+
     async def work_with(self, publisher: Publisher) -> None:
         """Publish every pending status with `publisher` (its own clock and purge line)."""
         while (await publisher.run_once()).rows:
