@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from identity.models import utcnow
@@ -144,7 +144,7 @@ class IngestCursor(SQLModel, table=True):
                             postgresql_where=text("marks > seen_marks")),)
 
     db_name: str = Field(primary_key=True, max_length=80)
-    since: str = Field(default="0", max_length=200)  # CouchDB's seq, opaque
+    since: str = Field(default="0", sa_type=Text)  # CouchDB's seq, opaque: ~100 characters on a cluster (q=1), more with more shards
     marks: int = 0  # bumped by the gateway on every accepted write; the worker clears what it saw
     seen_marks: int = 0
     updated_at: datetime = Field(default_factory=utcnow)

@@ -40,12 +40,6 @@ def cluster(fresh_couch):
             fresh_couch.start_node(n)
 
 
-def seed(stack: AppStack, couch) -> None:
-    from tests.factories import seed_regions
-
-    seed_regions(stack.env["DATABASE_URL"], couch, (REGION,))
-
-
 def wait_for(what: str, ready, timeout: float = DEADLINE):
     """Polls `ready()` until it returns something true; fails with `what` and the last value."""
     deadline = time.monotonic() + timeout
@@ -88,7 +82,6 @@ def assert_exactly_once(stack: AppStack, made: list[str], statuses: list[dict]) 
 
 def test_a_node_stopped_while_phones_replicate_loses_and_doubles_nothing(cluster, tmp_path):
     with AppStack(cluster, tmp_path, worker_args=("--sweep", "2")) as stack:
-        seed(stack, cluster)
         version, values = valid_values(stack.url, REGION, SERVICE)
         spec = {"region_code": REGION, "service_id": SERVICE, "service_version": version, "values": values}
         phone_list = phones(stack, tmp_path)
@@ -118,7 +111,6 @@ def test_a_node_stopped_while_phones_replicate_loses_and_doubles_nothing(cluster
 
 def test_a_node_stopped_while_the_worker_ingests_loses_and_doubles_nothing(cluster, tmp_path):
     with AppStack(cluster, tmp_path, worker_args=("--sweep", "2"), start_worker=False) as stack:
-        seed(stack, cluster)
         version, values = valid_values(stack.url, REGION, SERVICE)
         spec = {"region_code": REGION, "service_id": SERVICE, "service_version": version, "values": values}
         phone_list = phones(stack, tmp_path)

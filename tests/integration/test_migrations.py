@@ -67,3 +67,25 @@ def test_the_migrations_build_exactly_the_models(sql_url):
             await engine.dispose()
 
     assert run(drift()) == []
+
+
+def test_an_ingest_checkpoint_holds_a_cluster_seq_of_any_length(sql_url):
+    """A CouchDB cluster's seq is opaque and grows with its shards (270 characters for q=8)."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from sync.models import IngestCursor
+
+    seq = "1234-g1AAAA" + "x" * 600
+
+    async def roundtrip():
+        engine = make_engine(sql_url)
+        try:
+            async with AsyncSession(engine) as session:
+                session.add(IngestCursor(db_name="userdb-ab12", since=seq))
+                await session.commit()
+            async with AsyncSession(engine) as session:
+                return (await session.get(IngestCursor, "userdb-ab12")).since
+        finally:
+            await engine.dispose()
+
+    assert run(roundtrip()) == seq
