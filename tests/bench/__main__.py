@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import shutil
 import sys
@@ -30,6 +31,13 @@ from typing import Any
 from tests.bench.support import ROOT, BenchUnavailable, launch_chromium, machine_info
 
 OUT_DIR = ROOT / "var" / "bench"
+# Against an operator's CouchDB (COUCHDB_TEST_URL / COUCHDB_TEST_NODES) the figures go beside the
+# embedded ones, and that summary shows both.
+EXTERNAL_DIR = OUT_DIR / "couchdb"
+
+
+def external_couch() -> bool:
+    return bool(os.environ.get("COUCHDB_TEST_URL", "").strip() or os.environ.get("COUCHDB_TEST_NODES", "").strip())
 
 
 @dataclass
@@ -133,7 +141,9 @@ def print_record(record: dict[str, Any]) -> None:
         print("   " + json.dumps(record["figures"], indent=2).replace("\n", "\n   "))
 
 
-def write_summary(records: list[dict[str, Any]], machine: dict[str, Any], out_dir: Path) -> Path:
+def write_summary(records: list[dict[str, Any]], machine: dict[str, Any], out_dir: Path,
+                  beside: dict[str, dict[str, Any]] | None = None) -> Path:
+    """`beside`: the embedded store's figures of the same benches, shown under each."""
     lines = [
         "# Benchmarks",
         "",
@@ -148,6 +158,7 @@ def write_summary(records: list[dict[str, Any]], machine: dict[str, Any], out_di
     ]
     for record in records:
         lines += [f"## {record['name']}", ""]
+        embedded = (beside or {}).get(record["name"])
         if record.get("earlier"):
             lines += [f"_Not run this time; figures from {record['timestamp']}._", ""]
         if record["status"] != "ok":
@@ -155,17 +166,21 @@ def write_summary(records: list[dict[str, Any]], machine: dict[str, Any], out_di
             continue
         lines += ["| measure | value |", "|---|---|"]
         lines += [f"| {' '.join(label.split())} | {' '.join(value.split()).replace('|', '/')} |" for label, value in record["table"]]
-        lines += ["", f"Figures: `var/bench/{record['name']}.json` ({record['duration_s']} s).", ""]
+        lines += ["", f"Figures: `{(out_dir / record['name']).relative_to(ROOT)}.json` ({record['duration_s']} s).", ""]
+        if embedded and embedded.get("status") == "ok":
+            lines += [f"Embedded store (PouchDB Server), {embedded['timestamp']}:", "", "| measure | value |", "|---|---|"]
+            lines += [f"| {' '.join(label.split())} | {' '.join(value.split()).replace('|', '/')} |" for label, value in embedded["table"]]
+            lines += [""]
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines))
     return path
 
 
-def earlier_records(benches: dict[str, ModuleType], run_now: set[str]) -> list[dict[str, Any]]:
-    """The last figures of benches not run this time, so the summary stays complete."""
+def earlier_records(benches: dict[str, ModuleType], run_now: set[str], out_dir: Path = OUT_DIR) -> list[dict[str, Any]]:
+    """The last figures of benches not run this time (in `out_dir`), so the summary stays complete."""
     found = []
     for name in benches:
-        path = OUT_DIR / f"{name}.json"
+        path = out_dir / f"{name}.json"
         if name not in run_now and path.exists():
             try:
                 found.append(json.loads(path.read_text()) | {"earlier": True})
@@ -185,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     selected = [benches[n] for n in (args.names or benches)]
 
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out_dir = EXTERNAL_DIR if external_couch() else OUT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
     print("Benchmarks (figures are reports, not pass/fail checks)")
     print("   " + ", ".join(f"{k}={v}" for k, v in machine.items()))
@@ -195,20 +211,25 @@ def main(argv: list[str] | None = None) -> int:
         with Stores(tmp) as stores:
             engine = "PouchDB Server (embedded)" if stores.couch.embedded else f"{stores.couch.app_url} (COUCHDB_TEST_URL)"
             print(f"   app at {stores.server.url}, CouchDB: {engine}")
-            ctx = BenchContext(url=stores.server.url, couch=stores.couch, tmp=tmp, out_dir=OUT_DIR, launch_chromium=launch_chromium,
+            if not stores.couch.embedded:
+                machine["couchdb"] = stores.couch.describe()
+            ctx = BenchContext(url=stores.server.url, couch=stores.couch, tmp=tmp, out_dir=out_dir, launch_chromium=launch_chromium,
                                env=stores.server.env)
             for module in selected:
                 record = run_one(module, ctx, machine)
                 print_record(record)
-                (OUT_DIR / f"{module.NAME}.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+                (out_dir / f"{module.NAME}.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
                 records.append(record)
     except HarnessError as exc:
         print(f"\nThe benchmarks could not start: {exc}\n(app log and scratch files kept in {tmp})", file=sys.stderr)
         return 1
     shutil.rmtree(tmp, ignore_errors=True)
-    summary = write_summary(records + earlier_records(benches, {r["name"] for r in records}), machine, OUT_DIR)
+    beside = None
+    if out_dir != OUT_DIR:
+        beside = {r["name"]: r for r in earlier_records(benches, set(), OUT_DIR)}
+    summary = write_summary(records + earlier_records(benches, {r["name"] for r in records}, out_dir), machine, out_dir, beside)
     failed = [r["name"] for r in records if r["status"] != "ok"]
-    print(f"\nWrote {summary.relative_to(ROOT)} and {len(records)} figure file(s) in {OUT_DIR.relative_to(ROOT)}/"
+    print(f"\nWrote {summary.relative_to(ROOT)} and {len(records)} figure file(s) in {out_dir.relative_to(ROOT)}/"
           + (f"; errors in: {', '.join(failed)}" if failed else ""))
     return 0
 

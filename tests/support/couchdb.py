@@ -73,6 +73,13 @@ class CouchUnderTest:
         vendor = httpx.get(self.url + "/", auth=self.auth, timeout=30).json().get("vendor", {}).get("name", "")
         return "pouchdb" not in vendor.lower()
 
+    def describe(self) -> str:
+        """Vendor, version and nodes, for reports: `Apache CouchDB 3.5.2, 3 nodes`."""
+        root = httpx.get(self.url + "/", auth=self.auth, timeout=30).json()
+        vendor = root.get("vendor", {}).get("name", "CouchDB")
+        vendor = "Apache CouchDB" if "apache" in vendor.lower() else vendor
+        return f"{vendor} {root.get('version', '?')}, {len(self.nodes)} node{'s' if len(self.nodes) > 1 else ''}"
+
     def db(self, name: str) -> str:
         """The real name of logical database `name` in this run."""
         return self.prefix + name
