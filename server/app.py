@@ -34,6 +34,7 @@ from server.catalog.routes import CatalogApi, CatalogPages
 from server.db import make_engine, session_provider
 from server.errors import handle_exception
 from server.health import healthz
+from server.i18n import message
 from server.observability import configure_logging, request_logging_middleware
 from server.outputs.routes import OUTPUT_ROUTES
 from server.outputs.signing import make_signer
@@ -63,6 +64,11 @@ def _pwa_routers(dist: Path) -> list:
     ]
 
 
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    """Pages take their words from server/locales: `{{ t('staff.title') }}`, `{{ t('key', 'en', n=3) }}`."""
+    engine.engine.globals["t"] = message
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging()
@@ -89,7 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": sessions},
         guards=[authorize],
         dependencies={"db_session": Provide(session_provider(engine))},
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_template_globals),
         exception_handlers={Exception: handle_exception},
         middleware=[request_logging_middleware, session_config(settings).middleware],
         # HTML forms (back office, admin) carry a CSRF token; the JSON API and sync routes are

@@ -76,7 +76,7 @@ from server.accounts.guards import ForeignOrigin, GuardUndeclared, RoleRequired
 from server.catalog.service import InvalidOverride, RegionNotFound, ServiceNotFound, ServiceNotOffered, SpecInconsistent
 from server.outputs.issue import OutputNotConfigured
 from server.outputs.signing import SigningUnavailable
-from server.i18n import message, negotiate
+from server.i18n import catalog, message, negotiate
 from server.observability import mask
 from sync.errors import (
     AssistedNotAllowed,
@@ -234,6 +234,15 @@ def _details(exc: BaseException) -> dict:
     return dict(details) if isinstance(details, dict) else {}
 
 
+def _next_step(request: Request, code: str, details: dict, lang: str) -> dict[str, str]:
+    """On a refused back-office page: which role the page is for, and the way to one's own work."""
+    if code != "auth.forbidden" or not request.url.path.startswith("/backoffice"):
+        return {}
+    hint_code = f"auth.forbidden_role.{details.get('policy')}"
+    return {"hint": message(hint_code, lang) if hint_code in catalog(lang) else "", "home_url": "/backoffice",
+            "home_text": message("auth.to_work", lang)}
+
+
 def wants_html(request: Request) -> bool:
     if request.url.path.startswith(_MACHINE_PREFIXES):
         return False
@@ -265,7 +274,7 @@ def handle_exception(request: Request, exc: Exception) -> Response:
             return Redirect(f"/backoffice/masuk?next={quote(request.url.path)}")
         return Template(
             template_name="error.html.j2",
-            context={"status": spec.status, "code": spec.code, "message": body_msg, "lang": lang},
+            context={"status": spec.status, "code": spec.code, "message": body_msg, "lang": lang, **_next_step(request, spec.code, details, lang)},
             status_code=spec.status,
             headers=headers,
         )

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from identity.accounts import AccountService, Identity
 from identity.models import Account, Device
 from server.accounts.guards import current_identity
+from server.accounts.staff import StaffService
 from server.push.routes import forget_device
 from sync.budget import doc_budget
 from sync.errors import CouchUnavailable
@@ -237,7 +238,7 @@ class IdentityApi(Controller):
     async def create_staff(self, code: FromPath[str], data: JSONBody[StaffIn], who: NamedDependency[Identity],
                            accounts: NamedDependency[AccountService], request: Request) -> dict:
         """Region admin of region `code`: a staff account with one role in that region, and its enrolment link."""
-        account, enroll = await accounts.create_staff(who, display_name=data.display_name, role=data.role, region_code=code,
-                                                      agency_id=data.agency_id)
+        account, enroll = await StaffService(accounts.session, accounts).create(who, code, display_name=data.display_name, role=data.role,
+                                                                                agency_id=data.agency_id)
         origin = request.app.state.settings.web.public_origin
         return {"account": account_out(account), "code": enroll, "link": f"{origin}/backoffice/daftar#kode={enroll}", "valid_hours": 24}

@@ -32,6 +32,7 @@ FAMILIES: list[tuple[str, set[str]]] = [
     (r"^/backoffice/keluar$", {"signed_in"}),
     (r"^/backoffice$", {"staff"}),
     (r"^/backoffice/wilayah/\{code:str\}/katalog", {"region_admin"}),
+    (r"^/backoffice/wilayah/\{code:str\}/petugas$", {"region_admin"}),  # the region's staff and new staff accounts
     (r"^/backoffice/wilayah/\{code:str\}/impor", {"officer"}),  # files brought on a file when a phone cannot sync
     (r"^/api/wilayah/\{code:str\}/permohonan", {"agency_operator"}),
     (r"^/backoffice/wilayah/\{code:str\}/(antrian|permohonan)", {"agency_operator"}),  # the agency's queue and applications
