@@ -370,6 +370,15 @@ class AccountService:
             self.session.add(device)
             await self.session.commit()
 
+    async def own_details(self, who: Identity) -> dict[str, str | None]:
+        """A citizen's own NIK and phone, for their own signed-in device only: the app fills the
+        applicant's fields of their forms from it instead of asking again. Staff get nothing."""
+        account = await self.session.get(Account, who.account_id) if who.kind == "citizen" else None
+        if account is None:
+            return {}
+        return {"nik": self.cipher.decrypt(account.nik_cipher) if account.nik_cipher else None,
+                "phone": self.cipher.decrypt(account.phone_cipher) if account.phone_cipher else None}
+
     # devices and passkeys ----------------------------------------------------------------
 
     async def devices(self, who: Identity) -> list[Device]:

@@ -18,8 +18,17 @@ export async function loadCatalog() {
   }
 }
 
+// `{n}` of 1 takes the key's `.one` form where a catalog has one ("1 working day").
+function lookup(key, values) {
+  if (values.n === 1 || values.n === '1') {
+    const one = catalogs[lang]?.[`${key}.one`];
+    if (one !== undefined) return one;
+  }
+  return catalogs[lang]?.[key] ?? catalogs.id[key] ?? key;
+}
+
 export function t(key, values = {}) {
-  const text = catalogs[lang]?.[key] ?? catalogs.id[key] ?? key;
+  const text = lookup(key, values);
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 

@@ -6,14 +6,17 @@ import { registerServiceWorker } from './sw-register.js';
 import { chosenRegion, renderRegionPicker } from './ui/regions.js';
 import { refreshAccount, rememberedAccount } from './ui/account.js';
 import { lastAccountId } from './data/me.js';
+import { connection, onConnection, setProbe } from './data/connection.js';
 
 const app = document.getElementById('app');
 const net = document.getElementById('net');
 
+// The header says what requests really do (data/connection.js), not only what the browser claims.
 function showNetwork() {
-  const online = navigator.onLine;
-  net.textContent = online ? t('net.online') : t('net.offline');
-  net.classList.toggle('offline', !online);
+  const state = connection();
+  net.textContent = t(`net.state.${state}`);
+  net.dataset.state = state;
+  net.classList.toggle('offline', state === 'offline' || state === 'unreachable');
 }
 
 function navigate(hash) {
@@ -23,12 +26,16 @@ function navigate(hash) {
 
 function accountCard(account) {
   if (account) {
-    return h('section', { class: 'card', id: 'account' },
+    return h('section', { class: 'card', id: 'account', 'aria-label': t('home.account') },
       h('p', {}, t('home.signed_in_as', { name: account.name })),
       h('p', {}, h('a', { class: 'button', href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))),
-      h('p', {}, inboxLink()),
-      h('p', {}, h('a', { href: '#/dompet', id: 'home-wallet' }, t('wallet.title'))),
-      h('p', {}, h('a', { href: '#/perangkat' }, t('home.my_devices'))));
+      h('ul', { class: 'links' },
+        h('li', {}, inboxLink()),
+        h('li', {}, h('a', { href: '#/dompet', id: 'home-wallet' }, t('wallet.title'))),
+        h('li', {}, h('a', { href: '#/akses', id: 'home-access' }, t('access.title'))),
+        h('li', {}, h('a', { href: '#/perangkat', id: 'home-devices' }, t('home.my_devices'))),
+        // staff who open the app find their own work in the back office
+        account.kind === 'staff' ? h('li', {}, h('a', { href: '/backoffice', id: 'home-backoffice' }, t('home.backoffice'))) : null));
   }
   return h('section', { class: 'card', id: 'account' },
     h('p', {}, t('home.sign_in_why')),
@@ -63,12 +70,14 @@ function renderHome() {
   app.replaceChildren(...[
     h('h1', {}, t('app.title')),
     h('p', { class: 'muted' }, t('app.tagline')),
+    // what most people come for, first on the screen
+    h('p', {}, h('a', { class: 'button', id: 'home-services', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
     accountCard(account),
     !account && lastAccountId() ? h('p', {}, h('a', { href: '#/permohonan', id: 'my-applications' }, t('home.my_applications'))) : null,
     !account && lastAccountId() ? h('p', {}, inboxLink()) : null,
     syncSlot,
     h('section', { class: 'card', id: 'offline-ready' }, h('p', {}, t('home.offline_ready'))),
-    h('p', {}, h('a', { class: 'button', href: region ? `#/layanan/${region}` : '#/wilayah' }, t('home.services'))),
+    h('p', {}, h('a', { href: '#/istilah', id: 'home-glossary' }, t('glossary.link'))),
     h('p', {}, h('button', {
       class: 'secondary', type: 'button',
       onclick: () => setLang(currentLang() === 'id' ? 'en' : 'id').then(() => { showNetwork(); route(); }),
@@ -76,9 +85,21 @@ function renderHome() {
   ].filter(Boolean));
 }
 
-async function route() {
+// A new screen opens at its top with its heading focused (so screen readers announce it); the
+// first paint and redraws of the same screen leave focus and scroll where they are.
+function arrived() {
+  window.scrollTo(0, 0);
+  const heading = app.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: true });
+}
+
+async function route(event) {
   document.documentElement.lang = currentLang();
   const [, screen, ...args] = (location.hash || '#/').slice(1).split('/');
+  const navigated = event?.type === 'hashchange';
+  if (navigated) window.scrollTo(0, 0);
   try {
     const account = await import('./ui/account.js');
     if (screen === 'wilayah') await renderRegionPicker(app, navigate);
@@ -86,6 +107,9 @@ async function route() {
     else if (screen === 'kode') account.renderCode(app, navigate);
     else if (screen === 'masuk') account.renderSignIn(app, navigate);
     else if (screen === 'perangkat') await account.renderDevices(app, navigate);
+    else if (screen === 'akses') await (await import('./ui/access.js')).renderAccess(app);
+    else if (screen === 'istilah') await (await import('./ui/glossary.js')).renderGlossary(app);
+    else if (screen === 'layanan' && args[1]) await (await import('./ui/service.js')).renderService(app, args[0], args[1]);
     else if (screen === 'layanan' && args[0]) await (await import('./ui/services.js')).renderServices(app, args[0]);
     else if (screen === 'ajukan' && args[1]) await (await import('./ui/form.js')).renderForm(app, args[0], args[1], args[2]);
     else if (screen === 'permohonan') await (await import('./ui/drafts.js')).renderDraftList(app);
@@ -101,16 +125,17 @@ async function route() {
     app.replaceChildren(h('h1', {}, t('error.title')), h('p', { class: 'card' }, t('error.screen')),
       h('p', {}, h('a', { href: '#/' }, t('error.home'))));
   }
-  app.focus({ preventScroll: true });
+  if (navigated) arrived();
 }
 
-window.addEventListener('online', showNetwork);
-window.addEventListener('offline', showNetwork);
+onConnection(showNetwork);
 window.addEventListener('hashchange', route);
 showNetwork();
 route();
 if (currentLang() !== 'id') loadCatalog().then(() => { showNetwork(); route(); });
-// who is signed in, checked quietly when online; the device's copy serves offline
+// who is signed in, checked quietly when online; the device's copy serves offline. The same
+// request tells the header whether the server answers, and is tried again while it does not.
+setProbe(() => refreshAccount());
 refreshAccount().then(() => {
   if (!location.hash || location.hash === '#/') renderHome();
   if (lastAccountId()) warmDeferred(); // also when the session came from another tab or an officer's hand-over
@@ -141,7 +166,7 @@ function warmDeferred() {
     Promise.all(parts).catch(() => {}); // offline again or a new version: the next start tries again
   });
 }
-window.addEventListener('mpp:signed-in', () => startSync(true));
+window.addEventListener('mpp:signed-in', () => { startSync(true); refreshAccount().catch(() => {}); }); // the account's own details too
 window.addEventListener('online', () => { if (lastAccountId()) warmDeferred(); });
 window.addEventListener('mpp:signed-out', () => { if (!location.hash || location.hash === '#/') renderHome(); });
 startSync(false);

@@ -113,13 +113,14 @@ class IdentityApi(Controller):
     # --- public: enrolment and sign-in --------------------------------------------------
 
     @get("/me", opt={"guard": "public"}, cache=False)
-    async def me(self, request: Request) -> dict[str, Any]:
-        """Public: whether this device is signed in, and as whom."""
+    async def me(self, request: Request, accounts: NamedDependency[AccountService]) -> dict[str, Any]:
+        """Public: whether this device is signed in, and as whom (a citizen's own NIK and phone
+        too, so their forms are filled in from the verified account)."""
         who = await current_identity(request)
         if who is None:
             return {"signed_in": False}
         return {"signed_in": True, "account": {"id": who.account_id, "kind": who.kind, "name": who.display_name,
-                                                "assurance": who.assurance, "roles": sorted(who.roles)},
+                                                "assurance": who.assurance, "roles": sorted(who.roles), **await accounts.own_details(who)},
                 "device": who.device_id,
                 # how many docs this person's database may hold (drafts and status docs); the app warns near it
                 "doc_budget": doc_budget(field_officer=who.kind == "staff" and who.has_role("field_officer"))}

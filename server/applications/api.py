@@ -22,6 +22,7 @@ from server.accounts.guards import current_identity
 from server.applications.service import ROLE_LABELS, ApplicationService, ApplicationSummary
 from server.applications.workflow import ACTION_LABELS
 from server.audit import log as audit
+from server.audit.access import fold_visits
 from sync.models import Application
 
 
@@ -97,6 +98,8 @@ class AccessOut:
     action_label: str
     purpose: str
     tracking_number: str | None
+    views: int = 0  # a visit: how many times the application was opened, and how many files
+    files: int = 0
 
 
 ACCESS_LABELS = {"view": "Melihat permohonan", "view_file": "Membuka berkas", "check_requirement": "Memeriksa persyaratan",
@@ -128,9 +131,10 @@ class CitizenApi(Controller):
         if ids:
             numbers = dict((await db_session.exec(select(Application.id, Application.tracking_number)
                                                   .where(col(Application.id).in_(ids)))).all())
-        out = [AccessOut(at=e.at.isoformat(), agency=e.actor_agency_name, role=e.actor_role,
-                         role_label=ROLE_LABELS.get(e.actor_role, e.actor_role), action=e.action,
-                         action_label=ACCESS_LABELS.get(e.action, e.action), purpose=e.purpose,
-                         tracking_number=numbers.get(e.application_id or 0)) for e in entries]
+        out = [AccessOut(at=v.first.at.isoformat(), agency=v.first.actor_agency_name, role=v.first.actor_role,
+                         role_label=ROLE_LABELS.get(v.first.actor_role, v.first.actor_role), action=v.action,
+                         action_label=ACCESS_LABELS.get(v.action, v.action), purpose=v.first.purpose,
+                         tracking_number=numbers.get(v.first.application_id or 0), views=v.views, files=v.files)
+               for v in fold_visits(entries)]
         return {"entries": out}
 

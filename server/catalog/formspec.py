@@ -79,6 +79,11 @@ NIK_LIST_PATTERN = r"^[0-9]{16}( *, *[0-9]{16})*$"
 REGION_PATTERN = r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$"
 
 FIELD_ID = re.compile(r"[a-z][a-z0-9_]*")
+# seed fields that name one of the agency's service points (place and counter)
+SERVICE_POINT_FIELDS = frozenset({"lokasi_pengambilan"})
+# words option_label keeps in capitals (`asn` -> `ASN`, not `Asn`)
+ACRONYMS = frozenset({"asn", "pns", "pppk", "tni", "polri", "bumn", "bumd", "str", "sip", "kk", "ktp", "nik", "kia", "wni", "wna",
+                      "rt", "rw", "bpjs", "npwp", "ikd", "tte", "pdf"})
 BLANK = " \t\r\n\f\v"
 # Error codes in the order a field shows them.
 CODE_ORDER = (
@@ -93,8 +98,10 @@ MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
 
 
 def option_label(value: str) -> str:
-    """`membentuk_keluarga_baru` -> `Membentuk keluarga baru` (only the first letter is raised)."""
-    text = value.replace("_", " ").strip()
+    """`membentuk_keluarga_baru` -> `Membentuk keluarga baru` (only the first letter is raised);
+    acronyms stay in capitals: `asn` -> `ASN`, `non_asn` -> `Non ASN`."""
+    words = [w.upper() if w.lower() in ACRONYMS else w for w in value.replace("_", " ").split()]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
@@ -151,6 +158,10 @@ class Field(BaseModel):
     verify: StrictStr | None = None  # "sisdmk": checked against SATUSEHAT SDMK
     note: StrictStr | None = None  # how the field was derived from the seed vocabulary
     requirement: StrictStr | None = None  # photo/document: the requirement (persyaratan) it satisfies
+    # the device offers the region's own choices from its catalog (`region:<code>` doc) instead of
+    # asking for codes or free text: "district" (a kecamatan of the region, value: its Kemendagri
+    # code) or "service_point" (a place and counter of the service's agency, value: its name)
+    picker: TypeLiteral["district", "service_point"] | None = None
 
     @property
     def is_single_checkbox(self) -> bool:
@@ -206,10 +217,9 @@ def normalize_seed_fields(
         elif kind == "region":
             kind = "text"
             data.setdefault("pattern", REGION_PATTERN)
-            data.setdefault("help_id", "Kode wilayah Kemendagri, mis. 33.74 (kota), 33.74.01 (kecamatan), "
-                            "33.74.01.1001 (kelurahan/desa).")
-            data.setdefault("help_en", "Kemendagri area code, e.g. 33.74 (city), 33.74.01 (district), "
-                            "33.74.01.1001 (village).")
+            data.setdefault("picker", "district")
+            data.setdefault("help_id", "Pilih kecamatan dari daftar kecamatan daerah ini.")
+            data.setdefault("help_en", "Choose the district (kecamatan) from this region's list.")
         elif kind == "service_ref":
             kind = "select"
             data.setdefault("options", service_options or None)
@@ -221,6 +231,10 @@ def normalize_seed_fields(
         if kind == "select" and not data.get("options") and raw.get("type") == "select":
             kind = "text"
             data.pop("options", None)
+            if data.get("id") in SERVICE_POINT_FIELDS:
+                data.setdefault("picker", "service_point")
+                data.setdefault("help_id", "Pilih tempat dan loket dari daftar tempat layanan daerah ini.")
+                data.setdefault("help_en", "Choose the place and counter from this region's service points.")
             data.setdefault("note", "seed select without options: free text until the region lists the choices")
         fields.append(Field.model_validate({**data, "type": kind}))
     return fields

@@ -65,6 +65,8 @@ def _requirement(req: dict[str, Any]) -> dict[str, Any]:
         # once-only: taken from a national registry instead of uploaded, or picked from the wallet
         "from_registry": source in ("ikd", "sisdmk"),
         "from_wallet": source == "upload",
+        # the person shows the original at the counter (recording, checks, collecting the result)
+        "bring_original": bool(req.get("bring_original", False)),
     }
 
 
@@ -130,13 +132,17 @@ def template_of(seed: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+DEMO_HOURS = "Senin–Jumat 08.00–15.00"  # demo data: each region enters its own
+
+
 def agencies_for(region_name: str) -> list[dict[str, Any]]:
     return [
         {
             "kind": kind,
             "short_name": short,
             "name": pattern.format(region=region_name),
-            "locations": [{"name": f"Mal Pelayanan Publik {region_name}", "address": "", "counters": [f"Loket {short} 1", f"Loket {short} 2"]}],
+            "locations": [{"name": f"Mal Pelayanan Publik {region_name}", "address": "", "counters": [f"Loket {short} 1", f"Loket {short} 2"],
+                           "hours": DEMO_HOURS}],
         }
         for kind, short, pattern in AGENCIES
     ]

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.catalog import formspec
 from server.catalog.models import Agency, Region, RegionService, Service, ServiceVersion, utcnow
 from server.catalog.seed import agencies_for, seed_services, template_of
+from server.catalog.wilayah import districts
 from sync.catalog import service_doc_id, write_catalog
 from sync.couch import CouchClient
 
@@ -217,12 +218,7 @@ class CatalogService:
                                             .order_by(col(ServiceVersion.service_id), col(ServiceVersion.version)))).all()
         docs = [catalog_doc(v, current=bool(rows.get(v.service_id) and rows[v.service_id].enabled
                                              and rows[v.service_id].current_version == v.version)) for v in versions]
-        agencies = await self.agencies(region_code)
-        docs.append({
-            "_id": f"region:{region.code}", "type": "region", "code": region.code, "name": region.name,
-            "kind": region.kind, "province": region.province_name,
-            "agencies": [{"kind": a.kind, "name": a.name, "short_name": a.short_name} for a in agencies],
-        })
+        docs.append(region_doc(region, await self.agencies(region_code)))
         return await write_catalog(self.couch, region_code, docs)
 
     async def _region_service(self, region_code: str, service_id: str) -> RegionService:
@@ -309,6 +305,18 @@ class CatalogService:
         current = await self.current_versions(region_code)
         return {service.id for service, rs in await self.region_services(region_code)
                 if rs is not None and service.id in current and effective_content(service, rs.overrides) != current[service.id].content}
+
+
+def region_doc(region: Region, agencies: list[Agency]) -> dict[str, Any]:
+    """`region:<code>` in the region's catalog database: what the device needs besides the
+    services — the agencies with their service points (where to go, which counter, when), and
+    the region's kecamatan, so forms offer pickers instead of asking for codes."""
+    return {
+        "_id": f"region:{region.code}", "type": "region", "code": region.code, "name": region.name,
+        "kind": region.kind, "province": region.province_name,
+        "agencies": [{"kind": a.kind, "name": a.name, "short_name": a.short_name, "locations": a.locations} for a in agencies],
+        "districts": [{"code": d.code, "name": d.name} for d in districts(region.code)],
+    }
 
 
 def _search_text(content: dict[str, Any]) -> str:

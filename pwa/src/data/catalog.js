@@ -13,10 +13,22 @@ export function lastPulled(region) {
   return localStorage.getItem(`catalog-pulled:${region}`);
 }
 
-export async function pullCatalog(region) {
+/**
+ * Pull the region's catalog. `onProgress({done, total})` follows a first download (total is the
+ * server's document count, asked beside the pull, so nothing waits for it); a first pull goes in
+ * smaller batches so the count moves on a slow line.
+ */
+export async function pullCatalog(region, onProgress = null) {
   const local = await catalogDb(region);
   const remote = await remoteDb(`/sync/catalog/${region}`);
-  const result = await local.replicate.from(remote, { checkpoint: 'target', batch_size: 100 });
+  let total = null;
+  let done = 0;
+  if (onProgress) {
+    remote.info().then((info) => { total = info.doc_count; onProgress({ done, total }); }).catch(() => {});
+  }
+  const replication = local.replicate.from(remote, { checkpoint: 'target', batch_size: onProgress ? 15 : 100 });
+  if (onProgress) replication.on('change', (info) => { done = info.docs_written; onProgress({ done, total }); });
+  const result = await replication;
   localStorage.setItem(`catalog-pulled:${region}`, new Date().toISOString());
   return result;
 }

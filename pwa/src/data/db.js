@@ -2,17 +2,55 @@
 // first use, so the shell paints before it arrives; the service worker precaches it for offline use.
 const POUCH_URL = '/vendor/pouchdb.min.js';
 let loading = null;
+const watchers = new Set();
+
+/** fn({loaded, total}) in bytes while PouchDB downloads (a first visit on a slow line shows it). */
+export function watchPouchLoad(fn) {
+  watchers.add(fn);
+  return () => watchers.delete(fn);
+}
+
+function tell(loaded, total) {
+  for (const fn of watchers) {
+    try { fn({ loaded, total }); } catch (err) { console.error(err); }
+  }
+}
+
+async function fetchScript() {
+  const response = await fetch(POUCH_URL);
+  if (!response.ok || !response.body) throw new Error(`PouchDB: HTTP ${response.status}`);
+  const total = Number(response.headers.get('content-length')) || null;
+  const reader = response.body.getReader();
+  const parts = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    tell(loaded, total);
+  }
+  return new Blob(parts, { type: 'text/javascript' });
+}
 
 export function loadPouch() {
   if (!loading) {
-    loading = new Promise((resolve, reject) => {
-      if (window.PouchDB) { resolve(window.PouchDB); return; }
-      const script = document.createElement('script');
-      script.src = POUCH_URL;
-      script.onload = () => resolve(window.PouchDB);
-      script.onerror = () => { loading = null; reject(new Error('PouchDB could not be loaded')); };
-      document.head.append(script);
-    });
+    loading = (async () => {
+      if (window.PouchDB) return window.PouchDB;
+      const url = URL.createObjectURL(await fetchScript());
+      try {
+        await new Promise((resolve, reject) => {
+          const script = document.createElement('script');
+          script.src = url;
+          script.onload = resolve;
+          script.onerror = () => reject(new Error('PouchDB could not be loaded'));
+          document.head.append(script);
+        });
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+      return window.PouchDB;
+    })().catch((err) => { loading = null; throw err; });
   }
   return loading;
 }

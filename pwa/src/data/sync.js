@@ -1,11 +1,12 @@
 // Live two-way replication between the person's local database and `/sync/me` (the gateway
 // maps it to their own CouchDB database). Observable: last sync, how many drafts still wait to
-// be sent, and one status (offline | syncing | idle | needs_sign_in | error). A 401 stops it
+// be sent, and one status (offline | unreachable | syncing | idle | needs_sign_in | error). A 401 stops it
 // and keeps everything on the device; signing in again resumes it.
 import { remoteDb } from './db.js';
 import { lastAccountId, remember, rememberedAccount } from './me.js';
 import { draftsDb, markDenied, markKnown, onLocalChange, pendingDrafts, purgeFinished } from './drafts.js';
 import { DRAFT_PREFIX, backOff, storageLow, syncErrorKind } from './draftstate.js';
+import { reportFailure, reportSuccess } from './connection.js';
 
 const REMOTE = '/sync/me';
 
@@ -101,6 +102,10 @@ function onProblem(run, err) {
     stopSync();
     remember(null); // the session is gone; drafts and lastAccountId stay
     set({ status: 'needs_sign_in', message: err.message || '' });
+  } else if (kind === 'offline' && navigator.onLine) {
+    // a network, but the request did not get through: say so, not "no signal"
+    reportFailure();
+    set({ status: 'unreachable', message: '' });
   } else {
     set({ status: kind, message: kind === 'error' ? (err.message || '') : '' });
   }
@@ -127,6 +132,7 @@ function watch(run, direction, rep) {
     if (run !== running) return;
     if (err) { onProblem(run, err); return; }
     run.idle[direction] = true;
+    reportSuccess();
     if (run.idle.push && run.idle.pull) {
       touchLastSync(run.accountId);
       set({ status: 'idle', message: '' });
@@ -184,7 +190,7 @@ function wire() {
     set({ status: 'offline', message: '' });
   });
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && navigator.onLine && ['offline', 'error'].includes(state.status)) {
+    if (document.visibilityState === 'visible' && navigator.onLine && ['offline', 'unreachable', 'error'].includes(state.status)) {
       startSync({ force: true });
     }
   });

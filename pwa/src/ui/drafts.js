@@ -2,19 +2,22 @@
 // pinned, saved on the device at every change, "Kirim" / "Kirim ulang", the state the server
 // reported, the gateway's refusal if any, and the choice between versions edited on two devices.
 import { t } from '../i18n.js';
-import { pullCatalog, serviceVersion } from '../data/catalog.js';
+import { pullCatalog, regionInfo, serviceVersion } from '../data/catalog.js';
 import {
   DraftLocked, DraftTooLarge, budgetUse, conflictRevisions, createDraft, deleteDraft, listDrafts, listFiledForMe, listWallet, loadDraft, newDraftId,
   onLocalChange, resolveConflict, saveValues, submitDraft,
 } from '../data/drafts.js';
 import { DRAFT_PREFIX, draftUuid, draftView, newDraft, statusIdFor } from '../data/draftstate.js';
-import { docBudget, lastAccountId } from '../data/me.js';
+import { docBudget, lastAccountId, rememberedAccount } from '../data/me.js';
 import { startSync, subscribe } from '../data/sync.js';
 import { blobRecords, fileBytes, forgetRef, onBlobChange, storeFile } from '../data/blobs.js';
 import { applicantRefs } from '../data/blobstate.js';
 import { startUploads } from '../data/uploads.js';
 import { outputCard, withdrawControl } from './outcome.js';
-import { buildForm, label, notFound, summaryLine, today } from './form.js';
+import { buildForm, checkLine, focusFirstProblem, label, notFound, placesFor, summaryLine, today } from './form.js';
+import { backHome, backTo } from './nav.js';
+import { placeItems, requirementItem } from './service.js';
+import { evaluateLenient } from '../forms/conditions.js';
 import { syncCard } from './syncbar.js';
 import { h } from './dom.js';
 import { clockTime, formatDate, formatTime } from './time.js';
@@ -62,13 +65,13 @@ function outputLine(output) {
 
 export async function renderDraftList(app) {
   if (!lastAccountId()) {
-    app.replaceChildren(h('h1', {}, t('drafts.title')), h('p', { class: 'card' }, t('drafts.no_account'), ' ',
+    app.replaceChildren(backHome(), h('h1', {}, t('drafts.title')), h('p', { class: 'card' }, t('drafts.no_account'), ' ',
       h('a', { href: '#/masuk' }, t('signin.title'))));
     return;
   }
   const list = h('ul', { class: 'plain', id: 'drafts' });
   const budget = h('p', { class: 'card msg', id: 'budget-warning', role: 'status', hidden: true });
-  const root = h('div', {}, h('h1', {}, t('drafts.title')), syncCard(), budget, h('section', { class: 'card' }, list),
+  const root = h('div', {}, backHome(), h('h1', {}, t('drafts.title')), syncCard(), budget, h('section', { class: 'card' }, list),
     h('p', {}, h('a', { href: '#/ekspor', id: 'export-link' }, t('export.link'))));
   let shown = null;
   const fill = async () => {
@@ -195,6 +198,30 @@ function statusCard(entry) {
     view.withdrawable ? withdrawControl(view.tracking_number) : null);
 }
 
+const VISIT_STATES = new Set(['received', 'in_process', 'in_review', 'resubmitted', 'approved', 'completed']);
+
+/**
+ * After the application is received: where to come (the service point the person chose, else the
+ * agency's), when (opening hours; the result is announced in the app), and what to bring.
+ */
+function visitCard(entry, content, places) {
+  if (!VISIT_STATES.has(entry.view.key)) return null;
+  const values = entry.draft.values || {};
+  const chosen = content.form_fields.find((f) => f.picker === 'service_point' && values[f.id]);
+  const ctx = { ...values, _today: today() };
+  const bring = (content.requirements || []).filter((r) => r.bring_original && (!r.when || evaluateLenient(r.when, ctx)));
+  const locations = chosen ? places.locations.filter((l) => values[chosen.id].startsWith(l.name)) : places.locations;
+  return h('section', { class: 'card', id: 'visit', 'aria-labelledby': 'visit-title' },
+    h('h2', { id: 'visit-title' }, t('visit.title')),
+    h('p', {}, t('visit.when')),
+    chosen ? h('p', { id: 'visit-place' }, t('visit.chosen', { place: values[chosen.id] })) : null,
+    locations.length ? h('ul', { class: 'plain' }, placeItems(locations)) : null,
+    h('h3', {}, t('visit.bring')),
+    h('ul', { id: 'visit-bring' }, h('li', {}, t('visit.bring_ktp')),
+      entry.view.tracking_number ? h('li', {}, t('visit.bring_number', { n: entry.view.tracking_number })) : null,
+      bring.map((r) => h('li', { 'data-bring': r.id }, t('visit.bring_original', { label: label(r) })))));
+}
+
 /** The operator's notes on requirements (`req:<id>`), listed above the form. */
 function requirementNotes(view, content) {
   if (!view.notes.requirements.length) return null;
@@ -245,13 +272,18 @@ function saver(id, { create, onSaved, onFailed }) {
       patch[field] = value === undefined ? null : value;
       kick();
     },
+    /** An answer the app filled in: written now (`now`), or with the next change. */
+    seed(field, value, now = false) {
+      patch[field] = value;
+      if (now) kick();
+    },
     async settle() {
       while (running) await running;
     },
   };
 }
 
-function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
+function draftPage(app, serviceDoc, entry, { isNew = false, info = null } = {}) {
   const id = entry.draft._id;
   const region = entry.draft.region_code;
   const c = serviceDoc.content;
@@ -260,12 +292,13 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
   const editable = view.editable && !entry.conflicts.length;
   const saved = h('p', { class: 'muted', id: 'saved', role: 'status' });
   const check = h('p', { class: 'msg', id: 'form-check', role: 'status' });
+  const line = checkLine(check);
   let root;
 
   const rerender = async () => {
     await save.settle();
     const next = await loadDraft(id);
-    if (next && root.isConnected) draftPage(app, serviceDoc, next);
+    if (next && root.isConnected) draftPage(app, serviceDoc, next, { info });
   };
 
   const save = saver(id, {
@@ -289,8 +322,16 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     bytes: (value) => fileBytes(value.sha256),
     wallet: () => listWallet(),
   };
-  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), serverErrors: view.errors, files,
-    notes: view.notes.fields });
+  // whose details fill the applicant's fields: the signed-in person (held to their verified
+  // identity), or the citizen an officer files for (the officer may correct what was typed)
+  const assistedApplicant = entry.draft.applicant?.kind === 'assisted' ? entry.draft.applicant : null;
+  const identity = assistedApplicant ? { nik: assistedApplicant.nik, name: assistedApplicant.name } : rememberedAccount();
+  const places = placesFor(info, c);
+  const form = buildForm(c, values, { onChange: (field, value) => save.change(field, value), onCheck: (errors) => line.update(errors),
+    serverErrors: view.errors, files, notes: view.notes.fields, places, identity: editable ? identity : null,
+    lockIdentity: !assistedApplicant && identity?.kind === 'citizen' });
+  // prefilled answers are saved with the first change of the person's own, or at "Kirim"
+  for (const [field, value] of Object.entries(form.prefilled)) save.seed(field, value, !isNew);
   const submitLabel = view.resubmit ? t('draft.resubmit') : t('draft.submit');
   const submitButton = h('button', { type: 'submit', id: 'submit' }, submitLabel);
   const fieldset = h('fieldset', { class: 'plain', disabled: !editable }, form.fields);
@@ -300,14 +341,16 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
     if (submitButton.disabled) return;
     submitButton.disabled = true;
     try {
-      const count = Object.keys(form.touchAll()).length;
-      if (count) { check.textContent = t('form.has_errors', { n: count }); return; }
+      const errors = form.touchAll();
+      line.show(errors);
+      if (Object.keys(errors).length) { focusFirstProblem(root); return; }
       await save.settle();
       if (isNew && !(await loadDraft(id))) await createDraft(region, serviceDoc.service_id, serviceDoc.version, { id, values });
       const result = await submitDraft(id, c.form_fields, today());
       if (result.busy) return;
       if (!result.ok) {
-        check.textContent = t('form.has_errors', { n: Object.keys(result.errors).length });
+        line.show(result.errors);
+        focusFirstProblem(root);
         return;
       }
       check.textContent = t('draft.submitted');
@@ -333,16 +376,18 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
   const applicantSlot = h('div', {});
   if (assisted) import('./officer.js').then((m) => applicantSlot.replaceChildren(m.applicantCard(entry))).catch(console.error);
   root = h('div', { 'data-draft': draftUuid(id) },
-    h('nav', { class: 'crumbs' }, isNew
-      ? h('a', { href: `#/layanan/${region}` }, t('service.back'))
-      : h('a', { href: assisted ? '#/petugas' : '#/permohonan' }, assisted ? t('assisted.back') : t('drafts.back'))),
+    isNew
+      ? backTo(`#/layanan/${region}/${serviceDoc.service_id}`, t('service.back_detail'))
+      : backTo(assisted ? '#/petugas' : '#/permohonan', assisted ? t('assisted.back') : t('drafts.back')),
     h('h1', {}, serviceName(serviceDoc, entry.draft.service_id)),
     h('p', { class: 'muted' }, summaryLine(serviceDoc)),
     applicantSlot,
     isNew ? null : statusCard(entry),
+    visitCard(entry, c, places),
     pushOffer?.draftId === id ? pushOffer.card : null,
     view.output ? outputCard(view.output) : null,
     conflictSlot,
+    editable ? form.requirements : null,
     h('form', { class: 'card', id: 'draft-form', novalidate: true, onsubmit: onSubmit },
       requirementNotes(view, c),
       editable
@@ -352,7 +397,7 @@ function draftPage(app, serviceDoc, entry, { isNew = false } = {}) {
       saved,
       editable ? h('p', {}, submitButton) : null,
       check),
-    form.requirements,
+    editable ? null : form.requirements,
     isNew ? null : syncCard(),
     canDelete ? h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'delete-draft', onclick: async () => {
       if (!window.confirm(t('drafts.delete_confirm'))) return;
@@ -419,7 +464,7 @@ export async function renderDraft(app, uuid) {
       syncCard());
     return;
   }
-  draftPage(app, serviceDoc, entry);
+  draftPage(app, serviceDoc, entry, { info: await regionInfo(entry.draft.region_code).catch(() => null) });
 }
 
 /** `#/ajukan/...` with an account: a new draft pinned to this version, made at the first answer. */
@@ -427,5 +472,5 @@ export async function renderNewDraft(app, region, serviceDoc) {
   const id = newDraftId();
   const draft = newDraft({ id, region, serviceId: serviceDoc.service_id, version: serviceDoc.version, now: new Date().toISOString() });
   const entry = { draft, status: null, pending: true, denied: null };
-  draftPage(app, serviceDoc, { ...entry, view: draftView(entry), conflicts: [] }, { isNew: true });
+  draftPage(app, serviceDoc, { ...entry, view: draftView(entry), conflicts: [] }, { isNew: true, info: await regionInfo(region).catch(() => null) });
 }

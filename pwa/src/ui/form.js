@@ -10,6 +10,9 @@ import { validateValues } from '../forms/validate.js';
 import { feeLabel } from './services.js';
 import { h } from './dom.js';
 import { fileControl } from './photo.js';
+import { backTo } from './nav.js';
+import { indonesian, localized } from './text.js';
+import { requirementItem } from './service.js';
 
 const INPUT_TYPES = { text: 'text', number: 'number', date: 'date', nik: 'text', kk: 'text', phone: 'tel', email: 'email' };
 
@@ -21,19 +24,62 @@ export function label(item) {
   return (currentLang() === 'en' && item.label_en) || item.label_id;
 }
 
+// option labels of seed fields repeat the Indonesian label as label_en; mark them as Indonesian
+function labelOf(option) {
+  return currentLang() === 'en' && option.label_en === option.label_id ? option.label_id : label(option);
+}
+
+/**
+ * The applicant's own details for fields the catalog marks `prefill: "ikd"` (their NIK and name)
+ * and phone fields, from the signed-in account (`/api/identity/me`, kept on this device).
+ */
+export function identityValue(field, identity) {
+  if (!identity) return undefined;
+  if (field.prefill === 'ikd' && field.type === 'nik') return identity.nik || undefined;
+  if (field.prefill === 'ikd' && field.type === 'text' && /nama/.test(field.id)) return identity.name || undefined;
+  if (field.type === 'phone') return identity.phone || undefined;
+  return undefined;
+}
+
+/** Fields held to the signed-in person's verified identity (not the phone, which they may change). */
+export function isIdentityField(field) {
+  return field.prefill === 'ikd' && (field.type === 'nik' || (field.type === 'text' && /nama/.test(field.id)));
+}
+
 function context(values) {
   return { ...values, _today: today() };
 }
 
-function fieldControl(field, values, onChange, files) {
+/** The choices of a picker field from the region's catalog doc: its kecamatan, or the service's agency's counters. */
+export function pickerOptions(field, places) {
+  if (field.picker === 'district') return (places?.districts || []).map((d) => ({ value: d.code, label: d.name }));
+  if (field.picker === 'service_point') {
+    return (places?.locations || []).flatMap((loc) => (loc.counters?.length ? loc.counters : [''])
+      .map((counter) => { const value = counter ? `${loc.name} — ${counter}` : loc.name; return { value, label: value }; }));
+  }
+  return [];
+}
+
+function fieldControl(field, values, onChange, files, places, locked) {
   const id = `f-${field.id}`;
   const common = { id, name: field.id, 'aria-describedby': `${id}-msg`, required: field.required || null };
   const set = (value) => { if (value === '' || value == null) delete values[field.id]; else values[field.id] = value; onChange(field.id); };
+  const choices = field.picker ? pickerOptions(field, places) : [];
+  if (choices.length) {
+    // a value typed before the list existed stays choosable, so nothing is lost
+    const kept = values[field.id] && !choices.some((c) => c.value === values[field.id]) ? [{ value: values[field.id], label: values[field.id] }] : [];
+    return h('select', { ...common, 'data-picker': field.picker, onchange: (e) => set(e.target.value) },
+      h('option', { value: '' }, t('form.choose')),
+      [...choices, ...kept].map((o) => h('option', { value: o.value, selected: values[field.id] === o.value }, o.label)));
+  }
+  if (locked) {
+    return h('input', { ...common, type: 'text', value: values[field.id] ?? '', readonly: true, 'aria-describedby': `${id}-msg ${id}-lock` });
+  }
   switch (field.type) {
     case 'select':
       return h('select', { ...common, onchange: (e) => set(e.target.value) },
         h('option', { value: '' }, t('form.choose')),
-        (field.options || []).map((o) => h('option', { value: o.value, selected: values[field.id] === o.value }, label(o))));
+        (field.options || []).map((o) => h('option', { value: o.value, selected: values[field.id] === o.value }, labelOf(o))));
     case 'radio':
       return h('div', { role: 'radiogroup', id },
         (field.options || []).map((o) => h('label', { class: 'choice' },
@@ -67,6 +113,20 @@ function fieldControl(field, values, onChange, files) {
   }
 }
 
+/** The region's districts and the service agency's service points, for picker fields. */
+export function placesFor(info, content) {
+  const agency = (info?.agencies || []).find((a) => a.kind === content.owner_agency);
+  return { districts: info?.districts || [], locations: agency?.locations || [] };
+}
+
+/** After a failed check: the first field with a problem comes into view and takes focus. */
+export function focusFirstProblem(root) {
+  const row = root.querySelector('.field.invalid:not([hidden])');
+  if (!row) return;
+  row.scrollIntoView({ block: 'center' });
+  row.querySelector('input:not([type=hidden]),select,textarea,button')?.focus({ preventScroll: true });
+}
+
 function serverMessages(value) {
   if (value == null) return [];
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : v?.message)).filter(Boolean);
@@ -80,8 +140,23 @@ function serverMessages(value) {
  * document fields take files; without it they stay disabled. `notes` ({fieldId: text}) are an
  * operator's requests for changes, shown beside their field until the person sends again.
  */
-export function buildForm(content, values, { onChange = () => {}, serverErrors = {}, files = null, notes = {} } = {}) {
+export function buildForm(content, values, { onChange = () => {}, onCheck = null, serverErrors = {}, files = null, notes = {}, places = null,
+  identity = null, lockIdentity = false } = {}) {
   const touched = new Set();
+  // the signed-in person's own NIK, name and phone fill empty fields; NIK and name are theirs to keep
+  const prefilled = {};
+  for (const field of content.form_fields) {
+    const value = identityValue(field, identity);
+    if (value !== undefined && (values[field.id] === undefined || values[field.id] === '')) {
+      values[field.id] = value;
+      prefilled[field.id] = value;
+    }
+  }
+  const lockedIds = new Set(lockIdentity && identity?.nik ? content.form_fields.filter(isIdentityField).map((f) => f.id) : []);
+  for (const id of lockedIds) {
+    const value = identityValue(content.form_fields.find((f) => f.id === id), identity);
+    if (value !== undefined && values[id] !== value) { values[id] = value; prefilled[id] = value; }
+  }
   const fromServer = new Map(Object.entries(serverErrors).map(([id, v]) => [id, serverMessages(v)]));
   const rows = new Map();
   const requirementItems = new Map();
@@ -97,10 +172,13 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
       if (!problems.length && fromServer.has(field.id) && !row.hidden) problems = fromServer.get(field.id);
       msg.textContent = problems.join(' ');
       row.classList.toggle('invalid', problems.length > 0);
+      const control = row.querySelector(`#f-${field.id}`);
+      if (control) { if (problems.length) control.setAttribute('aria-invalid', 'true'); else control.removeAttribute('aria-invalid'); }
     }
     for (const req of content.requirements || []) {
       requirementItems.get(req.id).hidden = req.when ? !evaluateLenient(req.when, ctx) : false;
     }
+    onCheck?.(errors);
     return errors;
   };
   const changed = (id) => {
@@ -111,10 +189,13 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
   };
 
   const fields = content.form_fields.map((field) => {
+    const locked = lockedIds.has(field.id);
+    const help = (currentLang() === 'en' && field.help_en) ? field.help_en : (field.help_id ? indonesian(field.help_id) : null);
     const row = h('div', { class: 'field', 'data-field': field.id },
-      h('label', { for: `f-${field.id}` }, label(field), field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-      fieldControl(field, values, changed, files),
-      field.help_id ? h('small', { class: 'muted' }, field.help_id) : null,
+      h('label', { for: `f-${field.id}`, id: `f-${field.id}-label` }, localized(field), field.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+      fieldControl(field, values, changed, files, places, locked),
+      locked ? h('p', { class: 'lock', id: `f-${field.id}-lock` }, t('form.locked_identity')) : null,
+      help && !locked ? h('small', { class: 'muted' }, help) : null,
       notes[field.id] ? h('p', { class: 'revision-note', 'data-note': field.id, id: `f-${field.id}-note` }, t('form.revision_note', { text: notes[field.id] })) : null,
       h('p', { class: 'msg', id: `f-${field.id}-msg`, 'aria-live': 'polite' }));
     if (notes[field.id]) row.classList.add('noted');
@@ -123,15 +204,20 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
   });
 
   const requirements = (content.requirements || []).map((req) => {
-    const item = h('li', { 'data-requirement': req.id }, req.label_id, ' ',
-      h('span', { class: 'badge' }, req.required ? t('form.required') : t('form.if_applicable')));
+    const item = requirementItem(req);
     requirementItems.set(req.id, item);
     return item;
   });
 
   return {
     fields,
-    requirements: h('section', { class: 'card' }, h('h2', {}, t('form.requirements')), h('ul', { class: 'plain', id: 'requirements' }, requirements)),
+    // what to prepare comes before the questions, not below "Kirim"
+    requirements: (content.requirements || []).length
+      ? h('details', { class: 'card', id: 'requirements-box' },
+        h('summary', {}, h('strong', {}, t('form.requirements', { n: requirements.length }))),
+        h('ul', { class: 'plain', id: 'requirements' }, requirements))
+      : null,
+    prefilled,
     refresh,
     touchAll() { content.form_fields.forEach((f) => touched.add(f.id)); return refresh(); },
   };
@@ -139,12 +225,26 @@ export function buildForm(content, values, { onChange = () => {}, serverErrors =
 
 export function summaryLine(doc) {
   const c = doc.content;
-  return `${t('service.sla', { n: c.sla_days })} · ${feeLabel(c.fee_idr)} · ${t('form.version', { n: doc.version })}`;
+  return `${t('service.sla', { n: c.sla_days })} · ${feeLabel(c.fee_idr)}`;
 }
 
 export function notFound(app, region) {
   app.replaceChildren(h('h1', {}, t('form.not_found_title')), h('p', { class: 'card' }, t('form.not_found')),
     h('p', {}, h('a', { href: `#/layanan/${region}` }, t('service.back'))));
+}
+
+/** "Masih ada n isian…" that follows the answers once shown, and goes away when all is well. */
+export function checkLine(check) {
+  let shown = false;
+  return {
+    show(errors) { shown = true; this.update(errors); },
+    update(errors) {
+      if (!shown) return;
+      const n = Object.keys(errors).length;
+      check.textContent = n ? t('form.has_errors', { n }) : t('form.now_complete');
+      check.classList.toggle('ok', n === 0);
+    },
+  };
 }
 
 /**
@@ -161,20 +261,23 @@ export async function renderForm(app, region, serviceId, version = null) {
   }
   const c = doc.content;
   const values = {};
-  const form = buildForm(c, values);
   const check = h('p', { class: 'msg', id: 'form-check', role: 'status' });
+  const line = checkLine(check);
+  const { regionInfo } = await import('../data/catalog.js');
+  const places = placesFor(await regionInfo(region), c);
+  const form = buildForm(c, values, { onCheck: (errors) => line.update(errors), places });
   app.replaceChildren(
-    h('nav', { class: 'crumbs' }, h('a', { href: `#/layanan/${region}` }, t('service.back'))),
-    h('h1', {}, label({ label_id: c.name_id, label_en: c.name_en })),
+    backTo(`#/layanan/${region}/${doc.service_id}`, t('service.back_detail')),
+    h('h1', {}, localized({ label_id: c.name_id, label_en: c.name_en })),
     h('p', { class: 'muted' }, summaryLine(doc)),
     h('p', { class: 'card', id: 'sign-in-first' }, t('draft.sign_in_to_apply'), ' ',
       h('a', { href: '#/masuk' }, t('signin.title')), ' · ', h('a', { href: '#/daftar' }, t('enroll.title'))),
+    form.requirements,
     h('form', { class: 'card', novalidate: true, onsubmit: (e) => {
       e.preventDefault();
-      const count = Object.keys(form.touchAll()).length;
-      check.textContent = count ? t('form.has_errors', { n: count }) : t('form.complete');
+      line.show(form.touchAll());
+      focusFirstProblem(app);
     } }, form.fields, h('button', { type: 'submit' }, t('form.check')), check),
-    form.requirements,
   );
   form.refresh();
 }

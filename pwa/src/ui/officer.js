@@ -195,7 +195,7 @@ function applicantPage(app, { id, region, serviceDoc, applicant, isNew }) {
     const values = { [field]: value || null };
     const inputId = `a-${field.slice(1)}-photo`;
     const set = (next) => { values[field] = next; save({ [patchKey]: next }); };
-    return h('div', { class: 'field' }, h('label', { for: inputId }, labelText),
+    return h('div', { class: 'field' }, h('label', { for: inputId, id: `${inputId}-label` }, labelText),
       fileControl({ id: field, type: 'photo' }, values, set, { id: inputId, name: field }, files, labelText));
   };
 

@@ -26,7 +26,10 @@ export function fileControl(field, values, set, common, files, fieldLabel) {
   if (!files) return input;
   const preview = h('div', { class: 'file-preview', 'data-file-preview': field.id });
   const note = h('p', { class: 'muted file-note', 'data-file-note': field.id, role: 'status' });
-  const pick = h('button', { type: 'button', class: 'secondary', 'data-file-pick': field.id, onclick: () => input.click() });
+  // the native control stays hidden ("Choose File / No file chosen" beside our own button only
+  // confused); this button opens it, and the preview and note below say what is attached
+  const pick = h('button', { type: 'button', class: 'secondary', 'data-file-pick': field.id, 'aria-describedby': `${common.id}-label`,
+    onclick: () => input.click() });
   let url = null;
   const canWallet = Boolean(field.requirement && files.wallet);
   const choices = h('ul', { class: 'plain wallet-choices', 'data-wallet-choices': field.id, hidden: true });

@@ -2,6 +2,7 @@
 // on the device, so the choice can be changed offline too.
 import { t } from '../i18n.js';
 import { h } from './dom.js';
+import { api } from '../data/api.js';
 
 const CACHE_KEY = 'regions';
 
@@ -15,9 +16,7 @@ export function chooseRegion(code) {
 
 async function loadRegions() {
   try {
-    const response = await fetch('/api/regions', { headers: { accept: 'application/json' } });
-    if (!response.ok) throw new Error(String(response.status));
-    const regions = await response.json();
+    const regions = await api('/api/regions');
     localStorage.setItem(CACHE_KEY, JSON.stringify(regions));
     return regions;
   } catch (err) {
