@@ -2,6 +2,7 @@
 // precached it. Screens are addressed by the hash, so only "/" needs to be cached.
 import { t, currentLang, loadCatalog, setLang } from './i18n.js';
 import { h } from './ui/dom.js';
+import { atTop } from './ui/nav.js';
 import { registerServiceWorker } from './sw-register.js';
 import { chosenRegion, renderRegionPicker } from './ui/regions.js';
 import { refreshAccount, rememberedAccount } from './ui/account.js';
@@ -88,11 +89,7 @@ function renderHome() {
 // A new screen opens at its top with its heading focused (so screen readers announce it); the
 // first paint and redraws of the same screen leave focus and scroll where they are.
 function arrived() {
-  window.scrollTo(0, 0);
-  const heading = app.querySelector('h1');
-  if (!heading) return;
-  heading.setAttribute('tabindex', '-1');
-  heading.focus({ preventScroll: true });
+  atTop(app);
 }
 
 async function route(event) {

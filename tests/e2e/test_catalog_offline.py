@@ -41,4 +41,4 @@ def test_catalog_pull_then_offline_form_with_working_conditions(page, context, l
     assert "16" in page.locator("#f-nik-msg").inner_text()
     page.get_by_role("button", name="Periksa isian").click()
     assert page.locator("#form-check").inner_text().startswith("Masih ada")
-    assert "Luring" in page.locator("#net").inner_text()
+    assert "Tanpa sinyal" in page.locator("#net").inner_text()

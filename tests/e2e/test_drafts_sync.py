@@ -22,6 +22,9 @@ REGION = "21.71"
 SERVICE = "adminduk-ktp-el"  # five fields, no uploads
 TRACKING = r"MPP-\d{4}-\d{4}-\d{6}"
 SERVER_WAIT_MS = 90_000  # push, ingest, publish, pull: well under this on one machine
+# "Lokasi pengambilan" offers the Disdukcapil's service points of the region's catalog
+PLACE = "Mal Pelayanan Publik Kota Batam — Loket Disdukcapil 1"
+OTHER_PLACE = "Mal Pelayanan Publik Kota Batam — Loket Disdukcapil 2"
 
 
 def residents_of(live_server, region: str, count: int):
@@ -89,7 +92,7 @@ def enrol(page, base: str, resident) -> None:
     page.fill("#full_name", resident.full_name)
     page.fill("#birth_date", resident.birth_date.isoformat())
     page.fill("#birth_place", resident.birth_place)
-    page.get_by_role("button", name="Cocokkan data dan buat passkey").click()
+    page.get_by_role("button", name="Cocokkan data dan lanjut").click()
     page.wait_for_selector("#recovery-codes")
     page.get_by_role("button", name="Saya sudah menyimpan kode ini").click()
     expect(page.locator("#account")).to_contain_text("Masuk sebagai")
@@ -103,9 +106,11 @@ def pull_catalog(page, base: str) -> None:
 
 def fill_ktp_form(page, resident) -> None:
     page.wait_for_selector("[data-field='nik']")
-    page.fill("#f-nik", resident.nik)
+    # the NIK comes from the signed-in account and is held to it
+    expect(page.locator("#f-nik")).to_have_value(resident.nik)
+    expect(page.locator("#f-nik")).to_have_attribute("readonly", "")
     page.select_option("#f-alasan", "hilang")
-    page.fill("#f-lokasi_pengambilan", "MPP Kota Batam")
+    page.select_option("#f-lokasi_pengambilan", PLACE)
     page.fill("#f-no_hp", "081234567890")
     expect(page.locator("#saved")).to_contain_text("Tersimpan di perangkat ini")
 
@@ -145,7 +150,7 @@ def test_a_draft_sent_offline_survives_a_reload_and_is_received_when_the_signal_
     expect(state_of(page)).to_have_text("Menunggu dikirim")
     assert page.locator("fieldset[disabled]").count() == 1  # sent: read-only
     expect(page.locator("#sync-pending")).to_have_text("1 draf menunggu dikirim")
-    assert page.locator("#f-lokasi_pengambilan").input_value() == "MPP Kota Batam"
+    assert page.locator("#f-lokasi_pengambilan").input_value() == PLACE
 
     context.set_offline(False)
     label = wait_for_state(page, "received")
@@ -194,7 +199,7 @@ def test_a_request_for_changes_reopens_the_draft_and_the_resubmission_keeps_its_
     wait_for_state(page, "needs_revision")
     expect(page.locator("#tracking")).to_contain_text(tracking)
     assert page.locator("fieldset[disabled]").count() == 0  # editable again
-    page.fill("#f-lokasi_pengambilan", "Kantor Kecamatan Batam Kota")
+    page.select_option("#f-lokasi_pengambilan", OTHER_PLACE)
     expect(page.locator("#saved")).to_contain_text("Tersimpan di perangkat ini")
     page.get_by_role("button", name="Kirim ulang").click()
 

@@ -45,7 +45,7 @@ def test_resident_enrols_signs_out_signs_in_and_stays_signed_in_offline(browser,
         page.fill("#full_name", resident.full_name.lower())  # case does not matter
         page.fill("#birth_date", resident.birth_date.isoformat())
         page.fill("#birth_place", resident.birth_place)
-        page.get_by_role("button", name="Cocokkan data dan buat passkey").click()
+        page.get_by_role("button", name="Cocokkan data dan lanjut").click()
         page.wait_for_selector("#recovery-codes")
         assert page.locator("#recovery-codes li").count() == 10
         page.get_by_role("button", name="Saya sudah menyimpan kode ini").click()
@@ -80,7 +80,7 @@ def test_enrolment_with_data_that_does_not_match_is_refused_with_a_clear_message
         page.fill("#full_name", "NAMA YANG SALAH")
         page.fill("#birth_date", resident.birth_date.isoformat())
         page.fill("#birth_place", resident.birth_place)
-        page.get_by_role("button", name="Cocokkan data dan buat passkey").click()
+        page.get_by_role("button", name="Cocokkan data dan lanjut").click()
         expect(page.locator("#enroll-msg")).to_contain_text("tidak cocok dengan data kependudukan")
     finally:
         context.close()

@@ -35,7 +35,7 @@ def test_the_shell_opens_offline_after_one_visit(page, context, live_server):
     page.reload()
     page.wait_for_selector("#offline-ready")
     assert page.locator("h1").inner_text() == "MPP Digital"
-    assert "Luring" in page.locator("#net").inner_text()
+    assert "Tanpa sinyal" in page.locator("#net").inner_text()
     # the shell really came from the service worker's cache, not the network
     assert page.evaluate("performance.getEntriesByType('navigation')[0].workerStart > 0")
     # and the service worker never answers for non-GET requests: a POST offline fails

@@ -85,15 +85,16 @@ def act(office, base: str, tracking: str, action: str, label: str, fill: dict[st
 
 def fill_sip_form(page, resident) -> None:
     page.wait_for_selector("[data-field='nomor_str']")
-    page.fill("#f-nik", resident.nik)
-    page.fill("#f-nama_lengkap", resident.full_name)
+    # NIK and name come from the signed-in account
+    expect(page.locator("#f-nik")).to_have_value(resident.nik)
+    expect(page.locator("#f-nama_lengkap")).to_have_value(resident.full_name)
     page.fill("#f-nomor_str", "3200000123456789")
     page.select_option("#f-jenis_permohonan", "baru")
     page.select_option("#f-urutan_sip", "1")
     page.select_option("#f-jenis_tempat_praktik", "fasyankes")
     page.fill(f"#f-{NOTED_FIELD}", "Klinik")
     page.fill("#f-alamat_tempat_praktik", "Jl. Engku Putri No. 1, Batam Centre")
-    page.fill("#f-wilayah_tempat_praktik", "21.71.01")
+    page.select_option("#f-wilayah_tempat_praktik", "21.71.01")  # a kecamatan picked from the region's list
     page.fill("#f-jadwal_praktik", "Senin-Jumat 16.00-20.00")
     page.fill("#f-no_hp", "081234567890")
     expect(page.locator("#saved")).to_contain_text("Tersimpan di perangkat ini")

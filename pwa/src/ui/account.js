@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { api, ApiError } from '../data/api.js';
 import { createPasskey, passkeysSupported, usePasskey } from '../data/passkey.js';
 import { h } from './dom.js';
-import { backHome } from './nav.js';
+import { atTop, backHome } from './nav.js';
 import { validateNik } from '../forms/nik.js';
 import { forgetDevice, remember, rememberBudget, rememberedAccount } from '../data/me.js';
 
@@ -97,6 +97,7 @@ function showRecoveryCodes(app, codes, next) {
     status,
     h('p', { class: 'no-print' }, h('button', { type: 'button', onclick: next }, t('recovery.saved'))),
   );
+  atTop(app);
 }
 
 async function finishEnrollment(app, options, navigate, status) {

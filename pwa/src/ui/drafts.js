@@ -15,7 +15,7 @@ import { applicantRefs } from '../data/blobstate.js';
 import { startUploads } from '../data/uploads.js';
 import { outputCard, withdrawControl } from './outcome.js';
 import { buildForm, checkLine, focusFirstProblem, label, notFound, placesFor, summaryLine, today } from './form.js';
-import { backHome, backTo } from './nav.js';
+import { atTop, backHome, backTo } from './nav.js';
 import { placeItems, requirementItem } from './service.js';
 import { evaluateLenient } from '../forms/conditions.js';
 import { syncCard } from './syncbar.js';
@@ -361,6 +361,7 @@ function draftPage(app, serviceDoc, entry, { isNew = false, info = null } = {}) 
       if (assisted) { location.hash = `#/petugas/tanda-terima/${draftUuid(id)}`; return; }
       await preparePushOffer(id).catch(console.error);
       await rerender();
+      atTop(app); // what happened to the application shows at the top, where the screen now is
     } catch (err) {
       console.error(err);
       check.textContent = err instanceof DraftTooLarge ? t('draft.too_large') : t('draft.save_failed');

@@ -37,7 +37,7 @@ export function identityValue(field, identity) {
   if (!identity) return undefined;
   if (field.prefill === 'ikd' && field.type === 'nik') return identity.nik || undefined;
   if (field.prefill === 'ikd' && field.type === 'text' && /nama/.test(field.id)) return identity.name || undefined;
-  if (field.type === 'phone') return identity.phone || undefined;
+  if (field.type === 'phone') return identity.phone ? identity.phone.replace(/^\+62/, '0') : undefined; // as people write it
   return undefined;
 }
 

@@ -72,6 +72,7 @@ function firstDownload(app, status) {
 }
 
 export async function renderServices(app, region) {
+  const hash = location.hash;
   const status = h('p', { class: 'muted', id: 'catalog-status', role: 'status' });
   const pulled = lastPulled(region);
   status.textContent = pulled ? t('catalog.updated', { time: formatTime(pulled) }) : t('catalog.downloading');
@@ -83,9 +84,11 @@ export async function renderServices(app, region) {
     return;
   }
   try {
-    await pullCatalog(region, progress ? (p) => progress.services(p) : null);
+    const result = await pullCatalog(region, progress ? (p) => progress.services(p) : null);
+    if (location.hash !== hash) return; // the person went on meanwhile: never draw over their screen
     status.textContent = t('catalog.updated', { time: formatTime(lastPulled(region)) });
-    await renderList(app, region, status);
+    // redraw only when the catalog changed, so a tap never lands on a replaced link
+    if (!pulled || result?.docs_written) await renderList(app, region, status);
   } catch (err) {
     progress?.stop();
     if (!err?.status) reportFailure(); // the line is there, the server did not answer

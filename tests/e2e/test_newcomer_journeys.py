@@ -1,0 +1,183 @@
+"""A newcomer's walks through the app, each from the home page using only visible links and
+buttons: a citizen on a 360 px phone, a field officer, an agency operator and a region admin.
+Every screen is checked (tests/e2e/journey.py): no horizontal overflow, the first heading in
+view after each navigation, error messages in view when shown, axe at 0 violations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.axe import assert_accessible
+from tests.e2e.journey import assert_in_view, assert_no_overflow, errors_in_view, screen
+from tests.e2e.photos import camera_jpeg
+from tests.e2e.test_drafts_sync import REGION, SERVER_WAIT_MS, residents_of, wait_for_state, worker  # noqa: F401  (fixtures)
+from tests.e2e.test_identity import add_authenticator
+from tests.e2e.test_offline_shell import visit_until_controlled
+
+PHONE = {"width": 360, "height": 740}
+RED = "rgb(180, 35, 24)"
+
+
+@pytest.fixture
+def small_phone(browser):
+    context = browser.new_context(locale="id-ID", viewport=PHONE)
+    page = context.new_page()
+    add_authenticator(context, page)
+    yield context, page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def newcomer(live_server):
+    """A head of family no other e2e test enrols (they take the lowest NIKs)."""
+    found = residents_of(live_server, REGION, 20)
+    assert len(found) == 20, "the demo register should hold families in 21.71"
+    return found[-1]
+
+
+def tap(page, name: str, role: str = "link", exact: bool = True):
+    target = page.get_by_role(role, name=name, exact=exact).first
+    expect(target).to_be_visible()
+    target.scroll_into_view_if_needed()
+    target.click()
+
+
+def test_a_citizen_on_a_small_phone_finds_everything_by_tapping(small_phone, live_server, worker, newcomer):
+    context, page = small_phone
+    base = live_server.url
+    visit_until_controlled(page, base)
+
+    # -- home: nothing focused with a frame on load, the services first
+    expect(page.locator("#offline-ready")).to_be_visible()
+    assert page.evaluate("document.activeElement === document.body"), "no element (and no frame) is focused on load"
+    screen(page, "home")
+    expect(page.locator("#net")).to_have_text("Tersambung")
+    page.get_by_role("link", name="Arti istilah di aplikasi ini").click()
+    screen(page, "glossary")
+    expect(page.locator("#istilah-passkey")).to_contain_text("Kunci layar")
+    tap(page, "Kembali ke beranda")
+
+    # -- enrolment: a mistake is marked where it is
+    tap(page, "Daftar")
+    screen(page, "enrol")
+    tap(page, "Cocokkan data dan lanjut", role="button")
+    expect(page.locator("#enroll-form .field.invalid")).to_have_count(4)
+    errors_in_view(page, "#enroll-form .msg", "enrol without answers")
+    assert page.locator("#nik").evaluate("(el) => getComputedStyle(el).borderTopColor") == RED
+    assert page.locator("#nik").get_attribute("aria-invalid") == "true"
+    page.fill("#nik", newcomer.nik)
+    page.fill("#full_name", newcomer.full_name)
+    page.fill("#birth_date", newcomer.birth_date.isoformat())
+    page.fill("#birth_place", newcomer.birth_place)
+    page.fill("#phone", "081234567890")
+    tap(page, "Cocokkan data dan lanjut", role="button")
+
+    # -- recovery codes: to print, save or copy, not to copy by hand
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    screen(page, "recovery codes")
+    expect(page.get_by_role("button", name="Cetak")).to_be_visible()
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Simpan sebagai berkas").click()
+    text = saved.value.path().read_text(encoding="utf-8")
+    assert all(code in text for code in page.locator("#recovery-codes code").all_inner_texts())
+    tap(page, "Saya sudah menyimpan kode ini", role="button")
+
+    # -- signed in: the services are on the first screen; every place has a way back home
+    expect(page.locator("#account")).to_contain_text("Masuk sebagai")
+    assert_in_view(page.locator("#home-services"), "Lihat daftar layanan")
+    for link, heading in (("Permohonan saya", "Permohonan saya"), ("Siapa yang mengakses data saya", "Siapa yang mengakses data saya"),
+                          ("Perangkat saya dan cara masuk", "Perangkat saya")):
+        tap(page, link)
+        expect(page.locator("h1")).to_have_text(heading)
+        screen(page, heading)
+        tap(page, "Kembali ke beranda")
+        expect(page.locator("#home-services")).to_be_visible()
+
+    # -- the list of services; one near its end opens at its top, with what to prepare
+    tap(page, "Lihat daftar layanan")
+    page.locator(f"[data-region='{REGION}']").click()
+    expect(page.locator("#service-count")).to_contain_text("39 layanan")
+    screen(page, "services")
+    last = page.locator("[data-service]").last
+    last.scroll_into_view_if_needed()
+    assert page.evaluate("scrollY") > 1000
+    last.click()
+    expect(page.locator("#apply")).to_be_visible()
+    assert page.evaluate("scrollY") == 0
+    screen(page, "a service near the end of the list")
+    tap(page, "Kembali ke daftar layanan")
+    page.locator("[data-service='adminduk-ktp-el']").click()
+    kk = page.locator("#service-requirements [data-requirement='kk']")
+    expect(kk).to_contain_text("tidak perlu diunggah")
+    expect(kk.locator("[data-bring='kk']")).to_contain_text("Bawa aslinya")
+    expect(page.locator("#service-places")).to_contain_text("Loket Disdukcapil 1")
+    expect(page.locator("#service-facts")).to_contain_text("1 hari kerja")
+    screen(page, "KTP-el service page")
+
+    # -- the form: the person's own NIK, what to prepare first, errors that follow the answers
+    tap(page, "Ajukan permohonan")
+    expect(page.locator("#f-nik")).to_have_value(newcomer.nik)
+    expect(page.locator("#f-nik")).to_have_attribute("readonly", "")
+    expect(page.locator("#f-no_hp")).to_have_value("081234567890")
+    assert page.locator("#requirements-box").evaluate(
+        "(box) => Boolean(box.compareDocumentPosition(document.querySelector('#draft-form')) & Node.DOCUMENT_POSITION_FOLLOWING)")
+    screen(page, "KTP-el form")
+    tap(page, "Kirim", role="button")
+    expect(page.locator("#form-check")).to_have_text("Masih ada 2 isian yang perlu diperbaiki.")
+    errors_in_view(page, "#draft-form .field .msg", "KTP-el form sent empty")
+    assert page.locator("#f-alasan").evaluate("(el) => getComputedStyle(el).borderTopColor") == RED
+    page.select_option("#f-alasan", "hilang")
+    expect(page.locator("#form-check")).to_have_text("Masih ada 1 isian yang perlu diperbaiki.")
+    page.select_option("#f-lokasi_pengambilan", index=1)
+    expect(page.locator("#form-check")).to_contain_text("Semua isian sudah benar")
+    place = page.locator("#f-lokasi_pengambilan").input_value()
+
+    # -- sent with no signal, received once it is back, then where to go and what to bring
+    context.set_offline(True)
+    expect(page.locator("#net")).to_have_text("Tanpa sinyal")
+    tap(page, "Kirim", role="button")
+    wait_for_state(page, "waiting_push")
+    context.set_offline(False)
+    wait_for_state(page, "received")
+    visit = page.locator("#visit")
+    expect(visit).to_contain_text(place)
+    expect(visit.locator("#visit-bring")).to_contain_text("KTP-el asli")
+    expect(visit.locator("[data-bring='kk']")).to_contain_text("Kartu Keluarga")
+    screen(page, "received application")
+
+    # -- a big photo keeps the screen its width, and "Kirim" stays reachable
+    tap(page, "Kembali ke Permohonan saya")
+    tap(page, "Kembali ke beranda")
+    tap(page, "Lihat daftar layanan")
+    page.locator("[data-service='nakes-sip-dokter-gigi']").click()
+    tap(page, "Ajukan permohonan")
+    expect(page.locator("#f-wilayah_tempat_praktik option[value='21.71.01']")).to_have_count(1)
+    assert not page.locator("#f-wilayah_tempat_praktik option[value='21.71.01']").inner_text().startswith("21")
+    file_input = page.locator("#f-berkas_pas_foto")
+    assert not file_input.is_visible(), "the native file control is hidden behind the app's own button"
+    file_input.set_input_files(files=[{"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(page, 2400, 1800, 3)}])
+    expect(page.locator("[data-file-preview='berkas_pas_foto'] img")).to_be_visible()
+    expect(page.locator("[data-file-pick='berkas_pas_foto']")).to_have_text("Ganti berkas")
+    assert_no_overflow(page, "SIP form with a 2400×1800 photo")
+    submit = page.locator("#submit")
+    submit.scroll_into_view_if_needed()
+    assert_in_view(submit, "Kirim after a photo")
+    page.evaluate("document.querySelector('#submit').disabled = true")
+    assert float(submit.evaluate("(el) => getComputedStyle(el).opacity")) < 1, "a disabled button looks disabled"
+    page.evaluate("document.querySelector('#submit').disabled = false")
+    assert_accessible(page, "SIP form with a photo")
+
+    # -- in English: one working day, and Indonesian catalog text marked as such
+    tap(page, "Kembali ke keterangan layanan")
+    tap(page, "Kembali ke daftar layanan")
+    tap(page, "Kembali ke beranda")
+    tap(page, "English", role="button")
+    tap(page, "See the list of services")
+    page.locator("[data-service='adminduk-ktp-el']").click()
+    expect(page.locator("#service-facts")).to_contain_text("1 working day once")
+    assert "working days" not in page.locator("#service-facts").inner_text()
+    expect(page.locator("#service-requirements span[lang='id']").first).to_be_visible()
+    screen(page, "KTP-el service page in English")
