@@ -65,6 +65,20 @@ def flash_text(ok: str | None) -> str | None:
     return None
 
 
+def flash_place(ok: str | None, requirement: str | None) -> str:
+    """Where the confirmation shows: in the part of the page the redirect lands on."""
+    if ok == "persyaratan" and requirement:
+        return f"syarat-{requirement}"
+    return "tindakan"
+
+
+def revision_labels(answers: list[dict[str, Any]], requirements: list[dict[str, Any]]) -> dict[str, str]:
+    """The fields and requirements an operator may write a revision note on, each once: a
+    requirement whose document is one of the answers is noted on that answer."""
+    covered = {a["requirement"] for a in answers if a.get("requirement")}
+    return {a["id"]: a["label"] for a in answers} | {f"req:{r['id']}": r["label"] for r in requirements if r["id"] not in covered}
+
+
 def waktu(at: datetime | None, offset: timezone) -> str:
     """`12 Januari 2026 14.05 WIB`, at the region's offices."""
     if at is None:
@@ -138,9 +152,10 @@ class ApplicationsOffice(Controller):
 
     @get("/permohonan/{tracking_number:str}")
     async def application_page(self, request: Request, code: FromPath[str], tracking_number: FromPath[str],
-                               db_session: NamedDependency[AsyncSession], ok: FromQuery[str | None] = None) -> Template:
+                               db_session: NamedDependency[AsyncSession], ok: FromQuery[str | None] = None,
+                               syarat: FromQuery[str | None] = None) -> Template:
         acting = await acting_operator(request, db_session, code)
-        return await self._page(db_session, code, tracking_number, acting, flash=flash_text(ok))
+        return await self._page(db_session, code, tracking_number, acting, flash=flash_text(ok), flash_at=flash_place(ok, syarat))
 
     @post("/permohonan/{tracking_number:str}/tindakan")
     async def act(self, request: Request, code: FromPath[str], tracking_number: FromPath[str],
@@ -176,7 +191,7 @@ class ApplicationsOffice(Controller):
             return await self._page(db_session, code, tracking_number, acting, error=refused.message, error_at=f"syarat-{requirement_id}",
                                     check_form=kept, status_code=400)
         await db_session.commit()
-        return Redirect(f"/backoffice/wilayah/{code}/permohonan/{tracking_number}?ok=persyaratan#syarat-{requirement_id}",
+        return Redirect(f"/backoffice/wilayah/{code}/permohonan/{tracking_number}?ok=persyaratan&syarat={requirement_id}#syarat-{requirement_id}",
                         status_code=SEE_OTHER)
 
     @get("/permohonan/{tracking_number:str}/berkas/{sha256:str}")
@@ -206,7 +221,7 @@ class ApplicationsOffice(Controller):
         return await self._page(session, code, tracking_number, acting, error=text, error_at="tindakan", form=form, status_code=status)
 
     async def _page(self, session: AsyncSession, code: str, tracking_number: str, acting: Acting, *, flash: str | None = None,
-                    error: str | None = None, error_at: str = "", form: ActionForm | None = None,
+                    flash_at: str = "tindakan", error: str | None = None, error_at: str = "", form: ActionForm | None = None,
                     check_form: Mapping[str, str] | None = None, status_code: int = 200) -> Template:
         app = await find(session, code, tracking_number)
         await queries.require_visible(session, app, acting.agency)
@@ -255,7 +270,8 @@ class ApplicationsOffice(Controller):
             if spec.get("id") not in app.values:
                 continue
             value = app.values[spec["id"]]
-            entry = {"id": spec["id"], "label": spec.get("label_id") or spec["id"], "text": "", "file": None}
+            entry = {"id": spec["id"], "label": spec.get("label_id") or spec["id"], "text": "", "file": None,
+                     "requirement": spec.get("requirement")}
             if spec.get("type") in FILE_TYPES:
                 entry["file"] = file_ref(value, entry["label"])
                 if entry["file"]:
@@ -313,7 +329,7 @@ class ApplicationsOffice(Controller):
                       "current": s.position == app.step_position and app.state in workflow.OPEN_STATES | {"needs_revision"},
                       "done_by": _name(names, s.done_by) if s.done_by else "", "closed_at": waktu(s.closed_at, offset) if s.closed_at else ""}
                      for s in steps]
-        labels = {a["id"]: a["label"] for a in answers} | {f"req:{r['id']}": r["label"] for r in requirements}
+        labels = revision_labels(answers, requirements)
 
         await audit.append(session, acting.audit_actor, "view", region_code=code, application_id=app.id, purpose=PURPOSE_VIEW,
                            details={}, **transitions.subject_of(app))
@@ -326,7 +342,7 @@ class ApplicationsOffice(Controller):
             "current": current, "current_agency": agencies.get(current.agency, current.agency) if current else "",
             "next_step": next_step, "next_agency": agencies.get(next_step.agency_kind, next_step.agency_kind) if next_step else "",
             "steps": step_rows, "history": history, "labels": labels, "legal_basis": content.get("legal_basis") or [],
-            "form": form or ActionForm(), "error": error, "error_at": error_at, "flash": flash, "section": "permohonan"})
+            "form": form or ActionForm(), "error": error, "error_at": error_at, "flash": flash, "flash_at": flash_at, "section": "permohonan"})
 
 
 def _name(names: Mapping[str, Account], account_id: str | None) -> str:
