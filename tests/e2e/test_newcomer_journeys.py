@@ -181,3 +181,91 @@ def test_a_citizen_on_a_small_phone_finds_everything_by_tapping(small_phone, liv
     assert "working days" not in page.locator("#service-facts").inner_text()
     expect(page.locator("#service-requirements span[lang='id']").first).to_be_visible()
     screen(page, "KTP-el service page in English")
+
+
+DESK = {"width": 1280, "height": 800}
+
+
+def desk_page(browser, live_server, role: str, agency_kind: str | None = None):
+    """A desktop browser signed in as a staff member of REGION (a fresh account)."""
+    from litestar.testing import TestClient
+
+    from server.accounts.sessions import session_config
+    from server.app import create_app
+    from server.settings import Settings
+    from tests.factories import staff_session
+
+    settings = Settings.from_env(live_server.env)
+    data = staff_session(live_server.env["DATABASE_URL"], role, REGION, agency_kind=agency_kind)
+    with TestClient(app=create_app(settings), session_config=session_config(settings)) as client:
+        client.set_session_data(data)
+        cookie = client.cookies["mpp_session"]
+    context = browser.new_context(locale="id-ID", viewport=DESK)
+    context.add_cookies([{"name": "mpp_session", "value": cookie, "url": live_server.url}])
+    return context, context.new_page()
+
+
+def test_a_region_admin_creates_an_operator_from_the_home_page(browser, live_server):
+    context, page = desk_page(browser, live_server, "region_admin")
+    try:
+        page.goto(live_server.url + "/backoffice")
+        screen(page, "back-office home (region admin)")
+        tap(page, "Kelola petugas")
+        screen(page, "staff page")
+        tap(page, "Buat akun dan tautan pendaftaran", role="button")
+        expect(page.locator("#staff-error")).to_be_visible()
+        errors_in_view(page, "#staff-error", "staff form sent empty")
+        page.fill("#display_name", "Rina Operator")
+        page.select_option("#role", "agency_operator")
+        page.select_option("#agency_id", label="Dinas Kependudukan dan Pencatatan Sipil Kota Batam")
+        tap(page, "Buat akun dan tautan pendaftaran", role="button")
+        created = page.locator("#staff-created")
+        expect(created).to_contain_text("Rina Operator")
+        assert_in_view(created, "the new account's link")
+        assert "/backoffice/daftar#kode=" in page.locator("#staff-link").input_value()
+        expect(page.locator("tr", has_text="Rina Operator")).to_contain_text("Disdukcapil")
+        assert_accessible(page, "staff page after a new account")
+        tap(page, "Layanan")
+        screen(page, "catalog admin")
+    finally:
+        context.close()
+
+
+def test_an_agency_operator_reaches_the_queue_and_sees_every_outcome_where_they_look(browser, live_server):
+    from sync.blobstore import FileBlobStore
+    from tests.factories import citizen_session
+    from tests.integration.test_backoffice import new_application
+    from server.settings import Settings
+
+    sql = live_server.env["DATABASE_URL"]
+    settings = Settings.from_env(live_server.env)
+    citizen = citizen_session(sql, settings.pii_key, nik="2171015505900017", name="WARGA ANTRIAN")
+    tracking = new_application(sql, citizen["account"], 917_001, blobs=FileBlobStore(settings.blob_dir))
+    context, page = desk_page(browser, live_server, "agency_operator", agency_kind="dpmptsp")
+    try:
+        page.goto(live_server.url + "/backoffice")
+        screen(page, "back-office home (operator)")
+        tap(page, "Buka antrian permohonan")
+        screen(page, "queue")
+        tap(page, tracking)
+        screen(page, "application")
+        if page.locator("details#aksi-start_review").get_attribute("open") is None:
+            page.locator("details#aksi-start_review summary").click()
+        page.locator("details#aksi-start_review").get_by_role("button", name="Mulai periksa").click()
+        flash = page.locator("#tindakan ~ .flash, section:has(#tindakan) .flash").first
+        expect(flash).to_contain_text("Mulai periksa")
+        assert_in_view(flash, "the confirmation of an action")
+        assert_no_overflow(page, "application after an action")
+
+        box = page.locator("details#aksi-request_revision")
+        if box.get_attribute("open") is None:
+            box.locator("summary").click()
+        box.get_by_role("button", name="Minta perbaikan").click()
+        error = page.locator("section:has(#tindakan) .alert")
+        expect(error).to_be_visible()
+        assert_in_view(error, "the refusal of an action without a note")
+        labels = page.locator("details#aksi-request_revision label.field").all_inner_texts()
+        assert len(labels) == len(set(labels)), f"the revision form lists a requirement twice: {labels}"
+        assert_accessible(page, "application with a refused action")
+    finally:
+        context.close()
