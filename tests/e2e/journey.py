@@ -12,9 +12,13 @@ IN_VIEW = """(el) => { const r = el.getBoundingClientRect();
   return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth; }"""
 
 
+WIDE = """() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className ? '.' + e.className : ''}`)"""
+
+
 def assert_no_overflow(page, where: str) -> None:
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= inner, f"{where}: the page is {width} px wide on a {inner} px screen"
+    assert width <= inner, f"{where}: the page is {width} px wide on a {inner} px screen; too wide: {page.evaluate(WIDE)}"
 
 
 def assert_in_view(locator, what: str) -> None:
