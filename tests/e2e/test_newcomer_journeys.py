@@ -269,3 +269,49 @@ def test_an_agency_operator_reaches_the_queue_and_sees_every_outcome_where_they_
         assert_accessible(page, "application with a refused action")
     finally:
         context.close()
+
+
+def test_a_field_officer_files_for_a_resident_from_the_home_page(browser, live_server, worker, newcomer):
+    from tests.support.people import officer_cookie
+
+    resident = residents_of(live_server, REGION, 19)[-1]
+    assert resident.nik != newcomer.nik
+    cookie, _ = officer_cookie(live_server.env, REGION)
+    context = browser.new_context(locale="id-ID", viewport=PHONE)
+    context.add_cookies([{"name": "mpp_session", "value": cookie, "url": live_server.url}])
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        expect(page.locator("h1")).to_have_text("Permohonan warga hari ini")
+        screen(page, "officer home")
+        tap(page, "Permohonan baru untuk warga")
+        tap(page, "Pilih daerah Anda")
+        page.locator(f"[data-region='{REGION}']").click()
+        expect(page.locator("#service-count")).to_be_visible()
+        tap(page, "Kembali ke beranda")
+        tap(page, "Permohonan baru untuk warga")
+        screen(page, "officer: choose a service")
+        page.locator("#assisted-services [data-service='adminduk-ktp-el']").click()
+        expect(page.locator("h1")).to_have_text("Data pemohon")
+        screen(page, "officer: the resident")
+        page.fill("#a-nik", resident.nik)
+        page.fill("#a-name", resident.full_name)
+        page.fill("#a-birth_date", resident.birth_date.isoformat())
+        page.check("#a-ktp-seen")
+        page.fill("#a-place", "Balai Desa Sukamaju")
+        page.check("#a-consent")
+        tap(page, "Lanjut ke formulir layanan")
+        # the resident's NIK comes from the officer's check, and stays correctable: it is not the officer's own
+        nik = page.locator("#f-nik")
+        expect(nik).to_have_value(resident.nik)
+        assert nik.get_attribute("readonly") is None
+        screen(page, "officer: the form")
+        page.select_option("#f-alasan", "rusak")
+        page.select_option("#f-lokasi_pengambilan", index=1)
+        page.fill("#f-no_hp", "081298765432")
+        tap(page, "Kirim", role="button")
+        expect(page.locator("h1")).to_have_text("Tanda terima")
+        expect(page.locator("#receipt-tracking")).to_be_visible(timeout=SERVER_WAIT_MS)
+        screen(page, "officer: the receipt")
+    finally:
+        context.close()
