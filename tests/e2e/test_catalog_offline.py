@@ -27,6 +27,7 @@ def test_catalog_pull_then_offline_form_with_working_conditions(page, context, l
     assert page.locator("h1").inner_text() == "Surat Izin Praktik (SIP) Bidan"
     assert page.locator("[data-field]").count() == len(spec)
 
+    page.locator("#requirements-box summary").click()  # what to prepare, above the form, folded
     skp = page.locator("[data-requirement='bukti_kecukupan_skp']")
     previous = page.locator("[data-requirement='sip_sebelumnya']")
     assert skp.is_hidden() and previous.is_hidden()

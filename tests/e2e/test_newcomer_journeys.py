@@ -99,7 +99,7 @@ def test_a_citizen_on_a_small_phone_finds_everything_by_tapping(small_phone, liv
     # -- the list of services; one near its end opens at its top, with what to prepare
     tap(page, "Lihat daftar layanan")
     page.locator(f"[data-region='{REGION}']").click()
-    expect(page.locator("#service-count")).to_contain_text("39 layanan")
+    expect(page.locator("#service-count")).to_contain_text("layanan tersedia")
     screen(page, "services")
     last = page.locator("[data-service]").last
     last.scroll_into_view_if_needed()
@@ -313,5 +313,20 @@ def test_a_field_officer_files_for_a_resident_from_the_home_page(browser, live_s
         expect(page.locator("h1")).to_have_text("Tanda terima")
         expect(page.locator("#receipt-tracking")).to_be_visible(timeout=SERVER_WAIT_MS)
         screen(page, "officer: the receipt")
+        # -- the officer shows the resident where to follow it: the tracking page, at phone width
+        tracking = page.locator("#receipt-tracking").inner_text().strip()
+        tap(page, f"{live_server.url}/lacak")
+        screen(page, "tracking page")
+        for field in ("#nomor", "#tanggal_lahir"):
+            assert page.locator(field).bounding_box()["width"] >= 250, f"{field} is wide enough to type in"
+        page.fill("#nomor", tracking)
+        page.fill("#tanggal_lahir", resident.birth_date.isoformat())
+        tap(page, "Lacak", role="button")
+        expect(page.get_by_role("heading", name=f"Permohonan {tracking}")).to_be_visible()
+        result = page.locator("dl.facts").first
+        expect(result).to_contain_text("Diterima")
+        for dd in result.locator("dd").all():
+            assert dd.bounding_box()["width"] >= 250, "a result line is not squeezed to a word per line"
+        screen(page, "tracking result")
     finally:
         context.close()

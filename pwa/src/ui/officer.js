@@ -252,6 +252,12 @@ async function renderApplicant(app, args) {
 
 // ---- the receipt for the paper slip ----
 
+// "Warga dapat melihat status … di <link>": the address is a link, to show the resident how
+function lacakLine() {
+  const [before, after = ''] = t('assisted.lacak', { url: '\u0000' }).split('\u0000');
+  return h('p', {}, before, h('a', { href: '/lacak', id: 'receipt-lacak' }, `${location.origin}/lacak`), after);
+}
+
 async function renderReceipt(app, uuid) {
   const id = DRAFT_PREFIX + uuid;
   const body = h('div', {});
@@ -271,7 +277,7 @@ async function renderReceipt(app, uuid) {
           h('p', {}, t('assisted.tracking')), h('p', { class: 'big', id: 'receipt-tracking' }, slip.tracking),
           slip.checkCode ? h('p', {}, t('assisted.check_code')) : null,
           slip.checkCode ? h('p', { class: 'big', id: 'receipt-check-code' }, slip.checkCode) : null,
-          h('p', {}, t('assisted.lacak', { url: `${location.origin}/lacak` })),
+          lacakLine(),
           h('p', {}, t('assisted.lacak_needs')))
         : h('p', { class: 'card', id: 'receipt-waiting' }, t('assisted.receipt_waiting')),
       entry.view.editable ? h('p', {}, h('a', { href: `#/draf/${uuid}` }, t('assisted.open_form'))) : null);
