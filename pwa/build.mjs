@@ -15,8 +15,15 @@ const production = process.env.NODE_ENV !== 'development';
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'assets'), { recursive: true });
 
+// PouchDB's browser build is a classic script, loaded on first use by src/data/db.js: under a
+// content-hashed name in /assets/ (cached for good), its name and size known to the app.
+const pouch = readFileSync(join(here, '..', 'node_modules', 'pouchdb', 'dist', 'pouchdb.min.js'));
+const pouchName = `pouchdb-${createHash('sha256').update(pouch).digest('hex').slice(0, 12)}.min.js`;
+writeFileSync(join(dist, 'assets', pouchName), pouch);
+
 const app = await build({
   entryPoints: { main: join(src, 'main.js'), app: join(src, 'app.css') },
+  define: { __POUCH_URL__: JSON.stringify(`/assets/${pouchName}`), __POUCH_BYTES__: String(pouch.length) },
   outdir: join(dist, 'assets'),
   entryNames: '[name]-[hash]',
   chunkNames: 'chunk-[hash]',
@@ -48,9 +55,6 @@ const jsEntry = outputs.find((f) => /^main-.*\.js$/.test(f));
 const cssEntry = outputs.find((f) => /^app-.*\.css$/.test(f));
 
 cpSync(join(here, 'public'), dist, { recursive: true });
-// PouchDB's browser build is a classic script, loaded on first use by src/data/db.js
-mkdirSync(join(dist, 'vendor'), { recursive: true });
-cpSync(join(here, '..', 'node_modules', 'pouchdb', 'dist', 'pouchdb.min.js'), join(dist, 'vendor', 'pouchdb.min.js'));
 writeFileSync(
   join(dist, 'index.html'),
   readFileSync(join(src, 'index.html'), 'utf8').replace('%JS%', jsEntry).replace('%CSS%', cssEntry),

@@ -49,7 +49,7 @@ SYNC_TIMING = """() => performance.getEntriesByType('resource')
   .filter((e) => new URL(e.name).pathname.startsWith('/sync'))
   .map((e) => ({url: e.name, start: e.startTime, end: e.responseEnd}))"""
 
-# PouchDB is on the page (the app loaded /vendor/pouchdb.min.js to pull); a second handle on the
+# PouchDB is on the page (the app loaded PouchDB from /assets/ to pull); a second handle on the
 # same IndexedDB database reads what the replication wrote.
 LOCAL_INFO = """async (name) => {
   const info = await new window.PouchDB(name).info();

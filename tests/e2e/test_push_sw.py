@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_offline_shell import visit_until_controlled
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "e2e-push-0001"
 DRAFT = "3f0c2a4e-1b2c-4d5e-8f90-123456789abc"
 FILED = "7d1e0c55-2f3a-4b6c-9d8e-abcdefabcdef"
@@ -33,12 +35,18 @@ CLICK = """async (tag) => {
 
 # What sync would have brought: a draft the person sent from this phone and its status doc, and a
 # status doc of an application an officer filed for them. Written straight into the account's PouchDB.
-SEED = """async ({ account, docs }) => {
+def pouch_url() -> str:
+    """PouchDB's browser build as the PWA build names it (content-hashed, under /assets/)."""
+    (found,) = (ROOT / "pwa" / "dist" / "assets").glob("pouchdb-*.min.js")
+    return f"/assets/{found.name}"
+
+
+SEED = """async ({ account, docs, pouch }) => {
   localStorage.setItem('lastAccountId', account);
   if (!window.PouchDB) {
     await new Promise((resolve, reject) => {
       const s = document.createElement('script');
-      s.src = '/vendor/pouchdb.min.js'; s.onload = resolve; s.onerror = reject;
+      s.src = pouch; s.onload = resolve; s.onerror = reject;
       document.head.append(s);
     });
   }
@@ -143,7 +151,7 @@ def test_a_push_message_shows_one_notification_per_application(page, app):
 
 
 def test_tapping_a_notification_opens_the_application(page, context, app, live_server):
-    assert page.evaluate(SEED, {"account": ACCOUNT, "docs": seed_docs()})
+    assert page.evaluate(SEED, {"account": ACCOUNT, "docs": seed_docs(), "pouch": pouch_url()})
     worker = context.service_workers[0]
 
     # the person's own draft: the draft page, with #/nomor/<n> gone from the history
@@ -173,7 +181,7 @@ def test_tapping_a_notification_opens_the_application(page, context, app, live_s
 
 
 def test_the_inbox_lists_every_change_of_state_and_remembers_what_was_read(page, app, live_server):
-    assert page.evaluate(SEED, {"account": ACCOUNT, "docs": seed_docs()})
+    assert page.evaluate(SEED, {"account": ACCOUNT, "docs": seed_docs(), "pouch": pouch_url()})
     page.goto(live_server.url + "/#/")
     expect(page.locator("#home-inbox")).to_have_text("Kotak masuk (3)")
 

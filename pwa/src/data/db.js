@@ -1,6 +1,9 @@
-// The only module that opens PouchDB. PouchDB's browser build (a classic script) is loaded on
-// first use, so the shell paints before it arrives; the service worker precaches it for offline use.
-const POUCH_URL = '/vendor/pouchdb.min.js';
+// The only module that opens PouchDB. Its browser build is a classic script (built into
+// /assets/ under a content-hashed name, cached for good) loaded on first use, so the shell paints
+// before it arrives; the service worker precaches it for offline use.
+// The build defines both names; node's unit tests never load PouchDB.
+const POUCH_URL = typeof __POUCH_URL__ === 'string' ? __POUCH_URL__ : '/assets/pouchdb.min.js';
+const POUCH_BYTES = typeof __POUCH_BYTES__ === 'number' ? __POUCH_BYTES__ : null;
 let loading = null;
 const watchers = new Set();
 
@@ -16,39 +19,39 @@ function tell(loaded, total) {
   }
 }
 
-async function fetchScript() {
+// Read once with fetch to count the bytes as they come (the total is the file's size, known at
+// build time, since the server may compress it); the file is cached for good, so the script
+// element below takes it from the HTTP cache (or the service worker) without a second download.
+// No blob: or eval — the page's Content-Security-Policy allows scripts from this origin only.
+async function prefetch() {
   const response = await fetch(POUCH_URL);
-  if (!response.ok || !response.body) throw new Error(`PouchDB: HTTP ${response.status}`);
-  const total = Number(response.headers.get('content-length')) || null;
+  if (!response.ok || !response.body) return;
   const reader = response.body.getReader();
-  const parts = [];
   let loaded = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    parts.push(value);
     loaded += value.length;
-    tell(loaded, total);
+    tell(loaded, POUCH_BYTES);
   }
-  return new Blob(parts, { type: 'text/javascript' });
+}
+
+function addScript() {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = POUCH_URL;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error('PouchDB could not be loaded'));
+    document.head.append(script);
+  });
 }
 
 export function loadPouch() {
   if (!loading) {
     loading = (async () => {
       if (window.PouchDB) return window.PouchDB;
-      const url = URL.createObjectURL(await fetchScript());
-      try {
-        await new Promise((resolve, reject) => {
-          const script = document.createElement('script');
-          script.src = url;
-          script.onload = resolve;
-          script.onerror = () => reject(new Error('PouchDB could not be loaded'));
-          document.head.append(script);
-        });
-      } finally {
-        URL.revokeObjectURL(url);
-      }
+      if (watchers.size) await prefetch().catch(() => {});  // progress only; the script element decides
+      await addScript();
       return window.PouchDB;
     })().catch((err) => { loading = null; throw err; });
   }
