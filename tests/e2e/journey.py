@@ -22,7 +22,12 @@ def assert_no_overflow(page, where: str) -> None:
 
 
 def assert_in_view(locator, what: str) -> None:
+    """Wholly on the screen once the screen has settled (waited for: a new screen may still be scrolling into place)."""
     expect(locator).to_be_visible()
+    try:
+        expect(locator).to_be_in_viewport(ratio=1)
+    except AssertionError:
+        pass  # the message below says where it is
     assert locator.evaluate(IN_VIEW), f"{what} is not in view: {locator.evaluate('(el) => JSON.stringify(el.getBoundingClientRect())')}"
 
 
